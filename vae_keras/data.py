@@ -33,6 +33,10 @@ def _scale_images(images):
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"MNIST images must have shape (n, 28, 28); received {images.shape}.")
+    if images.dtype != np.uint8:  # dividing floats by 255 would rescale twice
+        raise ValueError(
+            f"MNIST images must be uint8 in 0..255 as in Keras' mnist.npz; received {images.dtype}."
+        )
     return (images.astype("float32") / 255.0)[..., None]
 
 
@@ -107,6 +111,11 @@ def binarize(x, method="stochastic", seed=0, threshold=0.5):
     Returns:
         float32 array of 0.0 and 1.0 with the shape of ``x``.
     """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"`threshold` must be a number in [0, 1]; received {threshold!r}.")
     x = np.asarray(x, dtype="float32")
     if x.size and (np.isnan(x).any() or x.min() < 0.0 or x.max() > 1.0):
         raise ValueError(

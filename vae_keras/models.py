@@ -64,9 +64,11 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+        ):
             raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
-        self.seed = seed
+        self.seed = None if seed is None else int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = False
         self.built = True
@@ -154,7 +156,9 @@ def reconstruction_loss(x, x_decoded, likelihood="bernoulli"):
     _check_likelihood(likelihood)
     x = ops.convert_to_tensor(x)
     x_decoded = ops.convert_to_tensor(x_decoded)
-    if tuple(x.shape[1:]) != tuple(x_decoded.shape[1:]):
+    if len(x.shape) != len(x_decoded.shape) or any(
+        a is not None and b is not None and a != b for a, b in zip(x.shape, x_decoded.shape)
+    ):  # None (unknown while tracing) matches anything
         raise ValueError(
             "`x` and `x_decoded` must have the same shape; received "
             f"{tuple(x.shape)} and {tuple(x_decoded.shape)}."
@@ -192,13 +196,13 @@ def _check_beta(beta):
 
 def _check_data(name, values, likelihood=None):
     """Fails fast on NaN, and on data a Bernoulli likelihood cannot model."""
-    if values is None or isinstance(values, (dict,)) or hasattr(values, "element_spec"):
-        return  # datasets and generators are not scanned
+    if not _is_array_like(values):
+        return  # datasets, generators and PyDatasets are not scanned
     array = np.asarray(values)
     if not np.issubdtype(array.dtype, np.number):
         raise TypeError(f"`{name}` must be numeric; received dtype {array.dtype}.")
-    if np.issubdtype(array.dtype, np.floating) and np.isnan(array).any():
-        raise ValueError(f"`{name}` contains NaN; remove or impute those values.")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f"`{name}` contains NaN or inf; remove or impute those values.")
     if likelihood == "bernoulli" and array.size:
         low, high = float(array.min()), float(array.max())
         if low < 0.0 or high > 1.0:
@@ -207,6 +211,10 @@ def _check_data(name, values, likelihood=None):
                 f"values in [{low:g}, {high:g}]. Scale images to [0, 1] "
                 "(e.g. x / 255.0) or build the model with likelihood='gaussian'."
             )
+
+
+def _is_array_like(values):
+    return isinstance(values, (np.ndarray, list, tuple)) or ops.is_tensor(values)
 
 
 def _unpack_validation(validation_data):
@@ -323,9 +331,14 @@ class VariationalAutoencoder(keras.Model):
                 "A VAE trains without targets: call fit(x) (the reconstruction "
                 f"target is x itself); received y of type {type(y).__name__}."
             )
+        _reject_weights(kwargs)
+        validation_data = self._as_validation_tuple(validation_data)
         self._check_inputs("x", x)
         self._check_inputs("validation_data", _unpack_validation(validation_data))
         return super().fit(x, None, *args, validation_data=validation_data, **kwargs)
+
+    def _as_validation_tuple(self, validation_data):
+        return validation_data
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         if y is not None:
@@ -333,6 +346,7 @@ class VariationalAutoencoder(keras.Model):
                 "A VAE evaluates without targets: call evaluate(x); received y "
                 f"of type {type(y).__name__}."
             )
+        _reject_weights(kwargs)
         self._check_inputs("x", x)
         return super().evaluate(x, None, *args, **kwargs)
 
@@ -410,8 +424,14 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     def _decode(self, z, inputs):
         return self.decoder([z, self._split(inputs)[1]])
 
+    def _as_validation_tuple(self, validation_data):
+        # Keras would read a list [x_val, c_val] as (x, y): wrap it as (inputs,).
+        if isinstance(validation_data, list):
+            return (validation_data,)
+        return validation_data
+
     def _check_inputs(self, name, inputs):
-        if inputs is None or hasattr(inputs, "element_spec"):
+        if not _is_array_like(inputs):
             return
         x, c = self._split(inputs)
         _check_data(name + "[0] (x)", x, self.likelihood)
@@ -421,6 +441,15 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         config = super().get_config()
         config["condition_shape"] = self.condition_shape
         return config
+
+
+def _reject_weights(kwargs):
+    for key in ("sample_weight", "class_weight"):
+        if kwargs.get(key) is not None:
+            raise ValueError(
+                f"A VAE does not support `{key}`: every example counts once in "
+                f"the ELBO; received {key} of type {type(kwargs[key]).__name__}."
+            )
 
 
 def _symbolic_outputs(part, name, inputs):
