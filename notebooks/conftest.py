@@ -12,7 +12,10 @@ from pathlib import Path
 # Set before any kernel starts: kernels inherit this process' environment.
 os.environ.setdefault("VAE_KERAS_FAST", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+# The committed outputs hold inline figures; a headless MPLBACKEND such as
+# Agg (common in CI) would make kernels print no figures and fail the
+# comparison, so the kernels always get the inline backend.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 SANITIZE_FILE = Path(__file__).with_name("nbval_sanitize.cfg")
 
