@@ -18,6 +18,8 @@ import math
 import keras
 from keras import layers
 
+from vae_keras.models import _as_shape
+
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear", None)
 
 
@@ -41,20 +43,8 @@ def _check_units(units, name):
     return tuple(units)
 
 
-def _check_shape(shape, name):
-    if _is_positive_int(shape):
-        shape = (shape,)
-    if (not isinstance(shape, (tuple, list)) or not shape
-            or not all(_is_positive_int(d) for d in shape)):
-        raise ValueError(
-            f"`{name}` must be a tuple of positive ints such as (28, 28, 1); "
-            f"received {shape!r}."
-        )
-    return tuple(shape)
-
-
 def _check_image_shape(shape, name):
-    shape = _check_shape(shape, name)
+    shape = _as_shape(shape, name)
     if len(shape) != 3 or shape[0] % 4 or shape[1] % 4:
         raise ValueError(
             f"`{name}` must be (height, width, channels) with height and width "
@@ -88,7 +78,7 @@ def _condition_input(condition_shape):
     """Returns (input, flattened tensor) for a condition, or (None, None)."""
     if condition_shape is None:
         return None, None
-    condition_shape = _check_shape(condition_shape, "condition_shape")
+    condition_shape = _as_shape(condition_shape, "condition_shape")
     condition = keras.Input(shape=condition_shape, name="condition")
     flat = layers.Flatten(name="flatten_condition")(condition) if len(condition_shape) > 1 \
         else condition
@@ -140,7 +130,7 @@ def mlp_encoder(input_shape, latent_dim, hidden_units=(512, 256), condition_shap
     >>> [tuple(t.shape) for t in encoder.outputs]
     [(None, 2), (None, 2)]
     """
-    input_shape = _check_shape(input_shape, "input_shape")
+    input_shape = _as_shape(input_shape, "input_shape")
     latent_dim = _check_latent_dim(latent_dim)
     hidden_units = _check_units(hidden_units, "hidden_units")
     x_input = keras.Input(shape=input_shape, name="x")
@@ -179,7 +169,7 @@ def mlp_decoder(output_shape, latent_dim, hidden_units=(256, 512), condition_sha
     >>> tuple(decoder.output.shape)
     (None, 28, 28, 1)
     """
-    output_shape = _check_shape(output_shape, "output_shape")
+    output_shape = _as_shape(output_shape, "output_shape")
     latent_dim = _check_latent_dim(latent_dim)
     hidden_units = _check_units(hidden_units, "hidden_units")
     activation = _check_output_activation(output_activation)
