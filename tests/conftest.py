@@ -74,8 +74,15 @@ def fake_mnist(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def digit_images():
-    """(x, labels): 256 float32 images (256, 28, 28, 1) in [0, 1], binary-ish."""
+def grey_digit_images():
+    """(x, labels): 256 float32 images (256, 28, 28, 1) in [0, 1] with grey edges."""
     images, labels = make_digit_like_images(256, seed=42)
     x = (images.astype("float32") / 255.0)[..., None]
     return x, labels.astype("int64")
+
+
+@pytest.fixture(scope="session")
+def digit_images(grey_digit_images):
+    """(x, labels): the same images binarised (pixels exactly 0.0 or 1.0)."""
+    x, labels = grey_digit_images
+    return (x > 0.5).astype("float32"), labels

@@ -167,13 +167,20 @@ def test_threshold_binarize():
     assert binarize(x, method="threshold").dtype == np.float32
 
 
-@pytest.mark.parametrize("bad", [[1.5], [-0.1], [np.nan], [255.0]])
-def test_binarize_rejects_values_outside_unit_interval(bad):
+@pytest.mark.parametrize("bad, match", [([1.5], r"\[0, 1\]"), ([-0.1], r"\[0, 1\]"),
+                                        ([np.nan], "NaN"), ([np.inf], "inf"),
+                                        ([255.0], r"\[0, 1\]")])
+def test_binarize_rejects_values_outside_unit_interval(bad, match):
     x = np.array([0.2] + bad, dtype="float32")
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=match):
         binarize(x)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+    with pytest.raises(ValueError, match=match):
         binarize(x, method="threshold")
+
+
+def test_binarize_refuses_raw_uint8_pixels_and_says_how_to_scale():
+    with pytest.raises(ValueError, match=r"255\.0"):
+        binarize(np.array([[0, 128, 255]], dtype=np.uint8))
 
 
 def test_binarize_rejects_unknown_method():

@@ -96,21 +96,18 @@ def test_duplicated_factor_has_no_gap():
     assert mig == pytest.approx(np.mean(gaps))
 
 
-def test_mig_matches_direct_computation():
-    rng = np.random.default_rng(3)
-    factors = rng.integers(0, 3, (300, 2))
-    codes = np.stack([factors[:, 0] + rng.normal(0, 0.8, 300), rng.normal(size=300),
-                      factors[:, 1] * 1.0], axis=1)
-    info = mutual_information_matrix(codes, factors, num_bins=5)
-    binned = discretize(codes, 5)
-    for j in range(3):
-        for k in range(2):
-            assert info[j, k] == pytest.approx(discrete_mutual_information(binned[:, j], factors[:, k]))
-    expected = np.mean([
-        (np.sort(info[:, k])[-1] - np.sort(info[:, k])[-2]) / discrete_entropy(factors[:, k])
-        for k in range(2)
-    ])
-    assert mutual_information_gap(codes, factors, num_bins=5) == pytest.approx(expected)
+def test_mig_matches_a_hand_computed_example():
+    """Two codes for one balanced binary factor, MI worked out by hand in nats."""
+    factor = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    exact_code = factor.astype(float)                      # MI = H = log 2
+    noisy_code = np.array([0, 0, 0, 1, 1, 1, 1, 1], float)  # joint 3/8, 1/8, 0, 4/8
+    mi_noisy = (3 / 8 * math.log(2) + 1 / 8 * math.log(2 / 5) + 4 / 8 * math.log(8 / 5))
+    codes = np.stack([noisy_code, exact_code], axis=1)
+    info = mutual_information_matrix(codes, factor[:, None], num_bins=2)
+    np.testing.assert_allclose(info[:, 0], [mi_noisy, math.log(2)], rtol=1e-12)
+    expected_mig = (math.log(2) - mi_noisy) / math.log(2)  # about 0.453
+    assert mutual_information_gap(codes, factor[:, None], num_bins=2) == pytest.approx(
+        expected_mig, rel=1e-12)
 
 
 def test_shapes_dataset_shapes_range_and_factors():

@@ -82,7 +82,7 @@ def tile(canvas, row, col):
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
-    x = rng.random((40, SIDE, SIDE, 1)).astype("float32")
+    x = (rng.random((40, SIDE, SIDE, 1)) < 0.5).astype("float32")  # binary: Bernoulli data
     labels = np.arange(40) % 10
     return x, labels, np.eye(10, dtype="float32")[labels]
 

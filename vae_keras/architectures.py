@@ -98,6 +98,18 @@ def _encoder_heads(hidden, latent_dim):
     return [z_mean, z_log_var]
 
 
+def _output_activation(outputs, activation):
+    """A separate ``Activation("sigmoid")`` layer, so the VAE finds the logits.
+
+    ``VAE`` computes the Bernoulli loss from the input of this layer (exact
+    even where the sigmoid saturates), while ``decoder.predict`` still
+    returns probabilities.
+    """
+    if activation is None:
+        return outputs
+    return layers.Activation(activation, name="x_decoded")(outputs)
+
+
 def _model(inputs, condition, outputs, name):
     model_inputs = inputs if condition is None else [inputs, condition]
     return keras.Model(model_inputs, outputs, name=name)
@@ -156,8 +168,10 @@ def mlp_decoder(output_shape, latent_dim, hidden_units=(256, 512), condition_sha
         condition_shape: None for an unconditional decoder; else the shape of
             one condition ``c``: the model takes ``[z, c]`` and concatenates
             the flattened ``c`` with ``z``.
-        output_activation: ``"sigmoid"`` for Bernoulli probabilities, or
-            None / ``"linear"`` for Gaussian means.
+        output_activation: ``"sigmoid"`` for Bernoulli probabilities (a
+            final ``Activation("sigmoid")`` layer named ``"x_decoded"``,
+            whose input the VAE uses as exact logits), or None /
+            ``"linear"`` for Gaussian means.
         name: Model name.
 
     Returns:
@@ -178,11 +192,10 @@ def mlp_decoder(output_shape, latent_dim, hidden_units=(256, 512), condition_sha
     hidden = _with_condition(z_input, condition_flat)
     for i, units in enumerate(hidden_units, start=1):
         hidden = layers.Dense(units, activation="relu", name=f"hidden_{i}")(hidden)
-    x_decoded = layers.Dense(math.prod(output_shape), activation=activation,
-                             name="x_decoded_flat")(hidden)
+    x_decoded = layers.Dense(math.prod(output_shape), name="output_flat")(hidden)
     if len(output_shape) > 1:
-        x_decoded = layers.Reshape(output_shape, name="x_decoded")(x_decoded)
-    return _model(z_input, condition, x_decoded, name)
+        x_decoded = layers.Reshape(output_shape, name="output")(x_decoded)
+    return _model(z_input, condition, _output_activation(x_decoded, activation), name)
 
 
 def conv_encoder(input_shape=(28, 28, 1), latent_dim=2, filters=(32, 64), dense_units=128,
@@ -253,8 +266,10 @@ def conv_decoder(output_shape=(28, 28, 1), latent_dim=2, filters=(64, 32), dense
         condition_shape: None for an unconditional decoder; else the shape of
             one condition ``c``: the model takes ``[z, c]`` and concatenates
             the flattened ``c`` with ``z`` before the first dense layer.
-        output_activation: ``"sigmoid"`` for Bernoulli probabilities, or
-            None / ``"linear"`` for Gaussian means.
+        output_activation: ``"sigmoid"`` for Bernoulli probabilities (a
+            final ``Activation("sigmoid")`` layer named ``"x_decoded"``,
+            whose input the VAE uses as exact logits), or None /
+            ``"linear"`` for Gaussian means.
         name: Model name.
 
     Returns:
@@ -283,6 +298,5 @@ def conv_decoder(output_shape=(28, 28, 1), latent_dim=2, filters=(64, 32), dense
     for i, n_filters in enumerate(filters, start=1):
         hidden = layers.Conv2DTranspose(n_filters, 3, strides=2, padding="same",
                                         activation="relu", name=f"deconv_{i}")(hidden)
-    x_decoded = layers.Conv2DTranspose(channels, 3, padding="same", activation=activation,
-                                       name="x_decoded")(hidden)
-    return _model(z_input, condition, x_decoded, name)
+    x_decoded = layers.Conv2DTranspose(channels, 3, padding="same", name="output")(hidden)
+    return _model(z_input, condition, _output_activation(x_decoded, activation), name)

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 MODELS = ("vae", "cvae")
+BINARIZATIONS = ("dynamic", "fixed", "none")
 ARCHITECTURES = ("mlp", "conv")
 NUM_CLASSES = 10
 
@@ -85,8 +86,14 @@ def build_parser():
                        help="weight of the KL term (1 = the ELBO)")
     train.add_argument("--epochs", type=_positive_int, default=10, help="training epochs")
     train.add_argument("--batch-size", type=_positive_int, default=128, help="batch size")
-    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli",
-                       help="decoder likelihood p(x | z)")
+    train.add_argument("--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian"),
+                       default="bernoulli",
+                       help="decoder likelihood p(x | z); bernoulli needs binarised data")
+    train.add_argument("--binarization", choices=BINARIZATIONS, default="dynamic",
+                       help="dynamic: a fresh Bernoulli draw of the grey levels every epoch; "
+                            "fixed: one draw (seed 0); none: grey levels (continuous_bernoulli "
+                            "or gaussian only). Test images are drawn once with seed 1 "
+                            "unless 'none'")
     train.add_argument("--output-dir", default="runs",
                        help="parent directory of the run directories")
     train.add_argument("--seed", type=_non_negative_int, default=0,
@@ -136,7 +143,7 @@ def _build_model(args, input_shape):
     from vae_keras import CVAE, VAE, architectures
 
     condition_shape = (NUM_CLASSES,) if args.model == "cvae" else None
-    output_activation = "sigmoid" if args.likelihood == "bernoulli" else None
+    output_activation = None if args.likelihood == "gaussian" else "sigmoid"
     if args.architecture == "mlp":
         encoder = architectures.mlp_encoder(input_shape, args.latent_dim,
                                             condition_shape=condition_shape)
@@ -156,22 +163,45 @@ def _build_model(args, input_shape):
 
 
 def _load_data(args, parser):
-    from vae_keras.data import load_mnist, one_hot
+    """Returns (train data for fit, held-out inputs, held-out labels, protocol text)."""
+    from vae_keras.data import (
+        TEST_SEED,
+        TRAIN_SEED,
+        DynamicBinarization,
+        binarize,
+        load_mnist,
+        one_hot,
+    )
 
     if args.mnist_path is not None and not os.path.isfile(args.mnist_path):
         parser.error(f"--mnist-path: no such file: {args.mnist_path!r}")
+    if args.binarization == "none" and args.likelihood == "bernoulli":
+        parser.error("--binarization none needs --likelihood continuous_bernoulli or gaussian: "
+                     "a Bernoulli likelihood is for binary data")
     try:
         (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist_path)
     except (OSError, ValueError, RuntimeError) as error:
         parser.error(f"could not load MNIST: {error}")
     if args.max_train is not None:
         x_train, y_train = x_train[:args.max_train], y_train[:args.max_train]
-    if args.model == "cvae":  # the model's input is [x, one-hot label]
-        train_inputs = [x_train, one_hot(y_train, NUM_CLASSES)]
-        test_inputs = [x_test, one_hot(y_test, NUM_CLASSES)]
+    c_train = one_hot(y_train, NUM_CLASSES) if args.model == "cvae" else None
+    c_test = one_hot(y_test, NUM_CLASSES) if args.model == "cvae" else None
+    if args.binarization == "none":
+        protocol = "none: grey levels in [0, 1]"
     else:
-        train_inputs, test_inputs = x_train, x_test
-    return train_inputs, test_inputs, y_test
+        x_test = binarize(x_test, seed=TEST_SEED)
+        protocol = (f"{args.binarization} stochastic binarisation of the training images "
+                    f"({'a fresh draw every epoch' if args.binarization == 'dynamic' else 'one draw'}"
+                    f", seed {TRAIN_SEED}); held-out images drawn once, seed {TEST_SEED}")
+    if args.binarization == "dynamic":
+        train_data = DynamicBinarization(x_train, args.batch_size, condition=c_train,
+                                         seed=TRAIN_SEED)
+    else:
+        if args.binarization == "fixed":
+            x_train = binarize(x_train, seed=TRAIN_SEED)
+        train_data = x_train if c_train is None else [x_train, c_train]
+    test_inputs = x_test if c_test is None else [x_test, c_test]
+    return train_data, test_inputs, y_test, protocol, len(x_train)
 
 
 def _evaluate(model, test_inputs, args):
@@ -230,17 +260,17 @@ def train(args, parser):
 
     wall_start = time.perf_counter()
     keras.utils.set_random_seed(args.seed)
-    train_inputs, test_inputs, y_test = _load_data(args, parser)
-    x_train = train_inputs[0] if args.model == "cvae" else train_inputs
+    train_data, test_inputs, y_test, protocol, n_train = _load_data(args, parser)
     x_test = test_inputs[0] if args.model == "cvae" else test_inputs
-    model = _build_model(args, tuple(x_train.shape[1:]))
+    model = _build_model(args, tuple(x_test.shape[1:]))
     run_dir = make_run_dir(args.output_dir, run_name(args))
     print(f"Training a {args.model.upper()} ({args.architecture}, latent_dim={args.latent_dim}, "
-          f"beta={args.beta:g}, {args.likelihood}) on {len(x_train)} images; "
-          f"validating on {len(x_test)}.", flush=True)
+          f"beta={args.beta:g}, {args.likelihood}) on {n_train} images; "
+          f"validating on {len(x_test)}. Binarisation: {protocol}.", flush=True)
 
     train_start = time.perf_counter()
-    history = model.fit(train_inputs, epochs=args.epochs, batch_size=args.batch_size,
+    batch_size = None if args.binarization == "dynamic" else args.batch_size  # set by the dataset
+    history = model.fit(train_data, epochs=args.epochs, batch_size=batch_size,
                         validation_data=(test_inputs,),
                         verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - train_start
@@ -254,7 +284,8 @@ def train(args, parser):
         "train_seconds": train_seconds,
         "wall_seconds": time.perf_counter() - wall_start,
         "epochs": args.epochs,
-        "n_train": int(len(x_train)),
+        "n_train": int(n_train),
+        "binarization": protocol,
         "n_test": int(len(x_test)),
         "args": {key: value for key, value in vars(args).items() if key != "command"},
         "keras_backend": keras.backend.backend(),

@@ -3,14 +3,29 @@
 ``load_mnist`` keeps Keras' download as the default; offline, point it at a
 local npz in Keras' ``mnist.npz`` format with ``path=`` or the environment
 variable ``VAE_KERAS_MNIST``.
+
+The course's binarisation protocol (one for every number it reports): a
+pixel is 1 with probability equal to its grey level (stochastic
+binarisation, as in Salakhutdinov & Murray, 2008, and Burda et al., 2016).
+Held-out images are drawn ONCE, with seed ``TEST_SEED = 1``, so every model
+is scored on the same binary images; training images are drawn afresh every
+epoch (:class:`DynamicBinarization`, seed ``TRAIN_SEED = 0``), or once with
+``TRAIN_SEED`` where a fixed set is simpler. Log-likelihoods are in nats per
+image under a Bernoulli likelihood on these binary images.
 """
 
+import math
 import os
 
+import keras
 import numpy as np
+
+from vae_keras.models import _check_positive_int, _check_seed, check_data
 
 MNIST_ENV = "VAE_KERAS_MNIST"
 FAST_ENV = "VAE_KERAS_FAST"
+TRAIN_SEED = 0
+TEST_SEED = 1
 _MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -99,34 +114,103 @@ def binarize(x, method="stochastic", seed=0, threshold=0.5):
     """Turns grey levels in [0, 1] into {0, 1} pixels.
 
     Args:
-        x: Array of intensities in [0, 1].
+        x: Array of intensities in [0, 1] (float; raw uint8 0..255 is refused
+            with a message saying how to scale it).
         method: ``"stochastic"``: each pixel is 1 with probability equal to
-            its intensity (the usual protocol for likelihoods on binarised
-            MNIST), drawn with ``seed``; ``"threshold"``: 1 where
-            ``x > threshold``.
-        seed: Seed for the stochastic draw; the same seed gives the same
-            images.
+            its intensity (the course's protocol, see the module docstring),
+            drawn with ``seed``; ``"threshold"``: 1 where ``x > threshold``.
+        seed: Int seed for the stochastic draw (None: a fresh draw from
+            numpy's global generator); the same seed gives the same images.
         threshold: Cut-off for ``method="threshold"``.
 
     Returns:
         float32 array of 0.0 and 1.0 with the shape of ``x``.
+
+    Example:
+
+    >>> binarize(np.array([[0.0, 1.0, 0.5]]), method="threshold")
+    array([[0., 1., 0.]], dtype=float32)
     """
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
+    seed = _check_seed(seed)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0.0 <= threshold <= 1.0:
         raise ValueError(f"`threshold` must be a number in [0, 1]; received {threshold!r}.")
-    x = np.asarray(x, dtype="float32")
-    if x.size and (np.isnan(x).any() or x.min() < 0.0 or x.max() > 1.0):
-        raise ValueError(
-            f"binarize expects values in [0, 1]; received values in "
-            f"[{np.nanmin(x):g}, {np.nanmax(x):g}] (NaN present: {bool(np.isnan(x).any())})."
-        )
-    if method == "stochastic":
-        return (np.random.default_rng(seed).random(x.shape) < x).astype("float32")
+    if method not in ("stochastic", "threshold"):
+        raise ValueError(f"`method` must be 'stochastic' or 'threshold'; received {method!r}.")
+    x = check_data(x, "x", likelihood="continuous_bernoulli").astype("float32")
     if method == "threshold":
         return (x > threshold).astype("float32")
-    raise ValueError(f"`method` must be 'stochastic' or 'threshold'; received {method!r}.")
+    rng = np.random if seed is None else np.random.default_rng(seed)
+    return (rng.random(x.shape) < x).astype("float32")
+
+
+class DynamicBinarization(keras.utils.PyDataset):
+    """Batches of grey-level images binarised afresh every epoch (for ``fit``).
+
+    Each epoch, every pixel of every image is redrawn as 1 with probability
+    equal to its grey level (Burda et al., 2016): the model never sees the
+    same binary image twice, which regularises it and keeps its likelihood a
+    Bernoulli likelihood on binary data. Draws are seeded by
+    ``(seed, epoch, batch)``, so a run is reproducible.
+
+    Args:
+        x: Float array ``(n, ...)`` of grey levels in [0, 1].
+        batch_size: Positive int.
+        condition: Optional array ``(n, ...)`` (e.g. one-hot labels) for a
+            CVAE: batches are then ``((x, c),)``.
+        shuffle: Whether to shuffle the order every epoch (seeded).
+        seed: Int seed (default ``TRAIN_SEED``).
+        **kwargs: ``keras.utils.PyDataset`` arguments (``workers``...).
+
+    Returns (``ds[i]``):
+        ``(x_binary,)`` or ``((x_binary, c),)`` for batch ``i``.
+
+    Example:
+
+    >>> train = DynamicBinarization(x_train, batch_size=128)   # doctest: +SKIP
+    >>> vae.fit(train, epochs=10, validation_data=(binarize(x_test, seed=TEST_SEED),))  # doctest: +SKIP
+    """
+
+    def __init__(self, x, batch_size=128, condition=None, shuffle=True, seed=TRAIN_SEED,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.x = check_data(x, "x", likelihood="continuous_bernoulli").astype("float32")
+        self.batch_size = _check_positive_int(batch_size, "batch_size")
+        self.condition = None if condition is None else check_data(condition, "condition")
+        if self.condition is not None and len(self.condition) != len(self.x):
+            raise ValueError(
+                f"`condition` must have one row per image: {len(self.x)} images, "
+                f"received {len(self.condition)} rows."
+            )
+        if not isinstance(shuffle, bool):
+            raise ValueError(f"`shuffle` must be True or False; received {shuffle!r}.")
+        self.shuffle = shuffle
+        self.seed = 0 if _check_seed(seed) is None else int(seed)
+        self.epoch = 0
+        self._order = self._make_order()
+
+    def _make_order(self):
+        if not self.shuffle:
+            return np.arange(len(self.x))
+        return np.random.default_rng([self.seed, self.epoch, 1]).permutation(len(self.x))
+
+    def __len__(self):
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch index {index} out of range [0, {len(self)}).")
+        rows = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        grey = self.x[rows]
+        rng = np.random.default_rng([self.seed, self.epoch, 0, index])
+        binary = (rng.random(grey.shape) < grey).astype("float32")
+        if self.condition is None:
+            return (binary,)
+        return ((binary, self.condition[rows]),)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = self._make_order()
 
 
 def one_hot(labels, num_classes=10):

@@ -1,21 +1,27 @@
 """Evaluating a trained VAE: importance-weighted log p(x), the ELBO, latent usage.
 
-The training loss is the negative ELBO, a *lower bound* on ``-log p(x)``. To
-compare models fairly we estimate ``log p(x)`` itself with importance
-sampling, using the encoder as the proposal (Burda, Grosse & Salakhutdinov,
-"Importance Weighted Autoencoders", 2016): with ``z_k ~ q(z | x)``,
+The training loss (with ``beta=1``) is the negative ELBO, an *upper* bound on
+``-log p(x)``. To compare models fairly we estimate ``log p(x)`` more tightly
+with importance sampling, using the encoder as the proposal (Burda, Grosse &
+Salakhutdinov, "Importance Weighted Autoencoders", 2016): with
+``z_k ~ q(z | x)``,
 
     log w_k = log p(x | z_k) + log N(z_k; 0, I) - log q(z_k | x)
     log p(x) ~= logsumexp_k(log w_k) - log K.
 
-In expectation the estimate is a lower bound for every ``K``, it never
-decreases as ``K`` grows, and it tends to ``log p(x)`` as ``K -> inf``; with
-``K = 1`` it is an unbiased estimate of the ELBO. ``q(z | x)`` is the
-diagonal Gaussian ``N(z_mean, exp(z_log_var))`` that the encoder outputs (what
-:class:`vae_keras.Sampling` draws from; a custom ``sampling_layer`` is not
-used here). ``log p(x | z)`` is the
-model's own :func:`vae_keras.models.reconstruction_loss` (constants included),
-so the numbers are in nats per example and comparable with the loss.
+In expectation the estimate is a lower bound for every ``K`` (so quote it as
+"a bound with K samples"), it never decreases as ``K`` grows, and it tends
+to ``log p(x)`` as ``K -> inf``; with ``K = 1`` it is an unbiased estimate
+of the ELBO. ``q(z | x)`` is the diagonal Gaussian
+``N(z_mean, exp(z_log_var))`` that the encoder outputs, which is what
+:class:`vae_keras.Sampling` draws from; a model with another sampling layer
+is refused. ``log p(x | z)`` is the model's own
+:func:`vae_keras.models.reconstruction_loss` (constants included, from logits
+when the model has them), so the numbers are in nats per example and
+comparable with the loss.
+
+Every example gets its own noise, drawn from ``seed`` and the example's
+index: the same seed gives the same estimates whatever the batch size.
 
 The maths runs in ``keras.ops`` / ``keras.random`` (any backend); the results
 come back as numpy arrays.
@@ -31,7 +37,12 @@ from keras import ops
 from vae_keras.models import (
     LIKELIHOODS,
     ConditionalVariationalAutoencoder,
+    Sampling,
     VariationalAutoencoder,
+    _check_non_negative_number,
+    _check_positive_int,
+    _check_seed,
+    check_data,
     reconstruction_loss,
 )
 
@@ -197,6 +208,8 @@ def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce):
     num_samples = _check_positive_int(num_samples, "num_samples")
     batch_size = _check_positive_int(batch_size, "batch_size")
     seed = _check_seed(seed)
+    if seed is None:  # numpy's global generator: seeded by keras.utils.set_random_seed
+        seed = int(np.random.randint(2**31 - 1))
     data, condition = _split_inputs(model, x)
     n = data.shape[0]
     progbar = _progbar(verbose, n, num_samples, batch_size)
@@ -205,30 +218,36 @@ def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce):
     num_batches = math.ceil(n / batch_size)
     rows = math.ceil(n / num_batches)
     num_chunks = math.ceil(num_samples / max(1, MAX_ROWS_PER_CALL // rows))
-    log_weights_of = _log_weights_model(model, math.ceil(num_samples / num_chunks), seed)
+    samples_per_call = math.ceil(num_samples / num_chunks)
+    log_weights_of = _log_weights_model(model, samples_per_call)
+    latent_dim = _latent_dim(model, data, condition)
     results = []
     for step in range(num_batches):
-        inputs = [_padded_rows(part, step * rows, rows)
-                  for part in (data, condition) if part is not None]
-        log_weights = np.concatenate(
-            [log_weights_of.compute(inputs) for _ in range(num_chunks)], axis=1
-        )[:, :num_samples]
+        indices = np.minimum(np.arange(step * rows, (step + 1) * rows), n - 1)
+        inputs = [part[indices] for part in (data, condition) if part is not None]
+        # One generator per example, from (seed, index): the draws of an
+        # example do not depend on the batch it lands in.
+        generators = [np.random.default_rng([seed, int(i)]) for i in indices]
+        chunks = []
+        for _ in range(num_chunks):
+            epsilon = np.stack([g.standard_normal((samples_per_call, latent_dim))
+                                for g in generators]).astype(keras.config.floatx())
+            chunks.append(log_weights_of.compute(inputs + [epsilon]))
+        log_weights = np.concatenate(chunks, axis=1)[:, :num_samples]
         results.append(ops.convert_to_numpy(reduce(log_weights)))
         if progbar is not None:
             progbar.update(step + 1)
     return np.concatenate(results)[:n].astype(np.float64)
 
 
-def _padded_rows(array, start, rows):
-    """``array[start:start + rows]``, padded by repeating the last row."""
-    part = array[start:start + rows]
-    if len(part) == rows:
-        return part
-    return np.concatenate([part, np.repeat(part[-1:], rows - len(part), axis=0)])
+def _latent_dim(model, data, condition):
+    c = None if condition is None else condition[:1]
+    z_mean, _ = _encode(model.encoder, data[:1], c)
+    return int(z_mean.shape[-1])
 
 
-def _log_weights_model(model, samples_per_call, seed):
-    """A :class:`_LogWeights` for ``model``, cached, its seed reset to ``seed``."""
+def _log_weights_model(model, samples_per_call):
+    """A :class:`_LogWeights` for ``model``, cached per model and chunk size."""
     try:
         cache = _LOG_WEIGHT_MODELS.setdefault(model, {})
     except TypeError:  # neither hashable nor weak-referenceable: no cache
@@ -239,20 +258,17 @@ def _log_weights_model(model, samples_per_call, seed):
         for name in ("encoder", "decoder", "likelihood")
     ):
         log_weights = cache[samples_per_call] = _LogWeights(model, samples_per_call)
-    # Same state as a new SeedGenerator(seed): same seed, same draws.
-    log_weights.seed_generator.state.assign(keras.random.SeedGenerator(seed).state.value)
     return log_weights
 
 
 class _LogWeights(keras.Model):
-    """``log w`` for ``samples_per_call`` fresh draws of ``z`` per example.
+    """``log w`` for given noise ``epsilon`` of shape ``(batch, samples_per_call, latent_dim)``.
 
     A throw-away model around the VAE's encoder and decoder. On JAX,
     ``predict_on_batch`` compiles the whole step once (op-by-op JAX compiles
     every op for every new shape, and fuses nothing). TensorFlow's eager ops
     are fast already, and a ``tf.function`` per call would retrace and warn,
-    so there the model is simply called. Its ``SeedGenerator`` state
-    advances with every call either way.
+    so there the model is simply called.
     """
 
     def __init__(self, model, samples_per_call):
@@ -260,37 +276,37 @@ class _LogWeights(keras.Model):
         self.encoder = model.encoder
         self.decoder = model.decoder
         self.likelihood = model.likelihood
+        # The decoder the loss uses: the logits model when the VAE has one.
+        object.__setattr__(self, "_head", getattr(model, "_logits_decoder", None) or model.decoder)
+        object.__setattr__(self, "_from_logits", bool(getattr(model, "_loss_from_logits", False)))
         self.samples_per_call = samples_per_call
-        self.seed_generator = keras.random.SeedGenerator()
         self.built = True
 
     def compute(self, inputs):
         """Numpy ``(batch, samples_per_call)`` log-weights for numpy inputs."""
         floatx = keras.config.floatx()
         inputs = [np.asarray(part, dtype=floatx) for part in inputs]
-        inputs = inputs if len(inputs) > 1 else inputs[0]
         if keras.backend.backend() == "jax":
             return self.predict_on_batch(inputs)
         return ops.convert_to_numpy(self(inputs))
 
     def call(self, inputs):
-        x, c = (inputs, None) if not isinstance(inputs, (list, tuple)) else inputs
+        *parts, epsilon = inputs
+        x, c = (parts[0], None) if len(parts) == 1 else parts
         # Re-encoding per chunk costs `batch` rows against `batch * k` decoded
         # rows, and keeps the whole step one function of the data.
         z_mean, z_log_var = _encode(self.encoder, x, c)
         k = self.samples_per_call
         batch, latent_dim = ops.shape(z_mean)
-        epsilon = keras.random.normal(
-            (batch, k, latent_dim), dtype=z_mean.dtype, seed=self.seed_generator
-        )
         z = z_mean[:, None, :] + ops.exp(0.5 * z_log_var)[:, None, :] * epsilon
         # Rows are example-major (x0 z0, x0 z1, ..., x1 z0, ...), as repeat makes them.
         z_rows = ops.reshape(z, (batch * k, latent_dim))
         if c is None:
-            x_decoded = self.decoder(z_rows, training=False)
+            head = self._head(z_rows, training=False)
         else:
-            x_decoded = self.decoder([z_rows, ops.repeat(c, k, axis=0)], training=False)
-        nll = reconstruction_loss(ops.repeat(x, k, axis=0), x_decoded, self.likelihood)
+            head = self._head([z_rows, ops.repeat(c, k, axis=0)], training=False)
+        nll = reconstruction_loss(ops.repeat(x, k, axis=0), head, self.likelihood,
+                                  from_logits=self._from_logits)
         # log N(z; 0, I) - log N(z; z_mean, var): the log(2 pi) terms cancel, and
         # (z - z_mean)^2 / var is epsilon^2, so no division by a tiny variance.
         log_prior_over_posterior = -0.5 * ops.sum(
@@ -368,6 +384,16 @@ def _check_model(model):
             f"with encoder, decoder and likelihood; received {type(model).__name__} "
             f"without {', '.join(missing)}."
         )
+    sampling_layer = getattr(model, "sampling_layer", None)
+    if sampling_layer is not None and not isinstance(sampling_layer, Sampling):
+        raise ValueError(
+            "The importance weights need the density of q(z | x); they are computed "
+            "for the diagonal Gaussian N(z_mean, exp(z_log_var)) that "
+            "vae_keras.Sampling draws from, but this model samples with "
+            f"{type(sampling_layer).__name__}. Evaluate a model built with "
+            "sampling_layer=vae_keras.Sampling() (the same encoder and decoder "
+            "can be reused: VAE(input_shape, model.encoder, model.decoder, Sampling()))."
+        )
     if model.likelihood not in LIKELIHOODS:
         raise ValueError(
             f"`model.likelihood` must be one of {LIKELIHOODS}; received "
@@ -403,49 +429,14 @@ def _split_inputs(model, x):
 
 
 def _as_array(values, name, likelihood=None):
-    array = np.asarray(values)
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise TypeError(f"`{name}` must be numeric; received dtype {array.dtype}.")
+    array = check_data(values, name, likelihood)
     if array.ndim < 2 or array.shape[0] == 0:
         raise ValueError(
             f"`{name}` must be a non-empty batch of shape (n, ...); received "
             f"shape {array.shape}."
         )
-    if np.issubdtype(array.dtype, np.floating) and np.isnan(array).any():
-        raise ValueError(f"`{name}` contains NaN; remove or impute those values.")
-    if likelihood == "bernoulli" and (array.min() < 0 or array.max() > 1):
-        raise ValueError(
-            f"`{name}` must lie in [0, 1] for likelihood='bernoulli'; received "
-            f"values in [{float(array.min()):g}, {float(array.max()):g}]."
-        )
     return array
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"`{name}` must be a positive int; received {value!r} "
-            f"({type(value).__name__})."
-        )
-    if value < 1:
-        raise ValueError(f"`{name}` must be a positive int; received {value!r}.")
-    return int(value)
-
-
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool)
-                             or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"`seed` must be an int or None; received {seed!r}.")
-    return None if seed is None else int(seed)
-
-
 def _check_threshold(threshold):
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
-        raise TypeError(
-            f"`threshold` must be a number; received {type(threshold).__name__}."
-        )
-    if not math.isfinite(float(threshold)) or threshold < 0:
-        raise ValueError(
-            f"`threshold` must be finite and >= 0; received {threshold!r}."
-        )
-    return float(threshold)
+    return _check_non_negative_number(threshold, "threshold")

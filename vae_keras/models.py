@@ -8,8 +8,27 @@ builders. Notebooks 03 (sampling) and 04 (KL loss, first VAE) teach it.
 Why not the lecture code? Keras 3 removed symbolic ``model.add_loss(...)`` on
 functional models and the ``keras.backend`` helpers (``K.flatten``,
 ``K.random_normal``). Here the model is a small ``keras.Model`` subclass whose
-``call`` adds the two loss terms with ``add_loss`` on real tensors, and whose
-``compute_loss`` weights them by ``beta``; that works on every backend.
+``call`` adds the loss terms with ``add_loss`` on real tensors, and whose
+``compute_loss`` weights the KL term by ``beta``, a non-trainable Keras
+variable (so a callback can change it during ``fit``); that works on every
+backend.
+
+Likelihoods (``likelihood=``):
+
+- ``"bernoulli"``: for binary data (pixels exactly 0 or 1). Grey-level data
+  is refused: binary cross-entropy on grey levels is not a normalised
+  likelihood. Binarise it (``vae_keras.data.binarize``,
+  ``vae_keras.data.DynamicBinarization``) or use
+- ``"continuous_bernoulli"``: the normalised density on ``[0, 1]`` of
+  Loaiza-Ganem & Cunningham (NeurIPS 2019), for grey levels.
+- ``"gaussian"``: unit variance, constant ``0.5 * D * log(2 pi)`` kept.
+
+The Bernoulli-family losses are computed from *logits* whenever the decoder
+ends in ``keras.layers.Activation("sigmoid")`` (as the package's own
+decoders do) or ``from_logits=True``: exact values and gradients even where
+the sigmoid saturates in float32. A decoder whose last layer applies the
+sigmoid itself (``Dense(784, activation="sigmoid")``, the lecture's style)
+still works, through probabilities clipped to ``[eps, 1 - eps]``.
 """
 
 import math
@@ -18,13 +37,44 @@ import keras
 import numpy as np
 from keras import ops
 
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian")
+_LOGIT_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
 _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_TWO = math.log(2.0)
+# |logit| below this uses the Taylor series of the continuous Bernoulli's
+# log-normaliser: the direct formula is 0/0 at logit 0.
+_CB_TAYLOR_LIMIT = 0.1
 
 
-def _sum_over_non_batch_axes(values):
-    axes = tuple(range(1, len(values.shape)))
-    return ops.sum(values, axis=axes) if axes else values
+# --- argument checks (one helper per job; evaluation.py and data.py reuse them)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_positive_int(value, name):
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int; received {value!r}.")
+    return int(value)
+
+
+def _check_seed(seed, name="seed"):
+    if seed is not None and not _is_int(seed):
+        raise ValueError(f"`{name}` must be an int or None; received {seed!r}.")
+    return None if seed is None else int(seed)
+
+
+def _check_non_negative_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"`{name}` must be a number; received {type(value).__name__}.")
+    if not math.isfinite(float(value)) or value < 0:
+        raise ValueError(f"`{name}` must be finite and >= 0; received {value!r}.")
+    return float(value)
+
+
+def _check_beta(beta):
+    return _check_non_negative_number(beta, "beta")
 
 
 def _check_likelihood(likelihood):
@@ -32,6 +82,33 @@ def _check_likelihood(likelihood):
         raise ValueError(
             f"`likelihood` must be one of {LIKELIHOODS}; received {likelihood!r}."
         )
+
+
+def _check_from_logits(from_logits, likelihood, allow_none=True):
+    if not (from_logits is None and allow_none) and not isinstance(from_logits, bool):
+        raise ValueError(
+            f"`from_logits` must be True, False{' or None' if allow_none else ''}; "
+            f"received {from_logits!r}."
+        )
+    if from_logits and likelihood not in _LOGIT_LIKELIHOODS:
+        raise ValueError(
+            f"`from_logits=True` needs a Bernoulli-family likelihood {_LOGIT_LIKELIHOODS}; "
+            f"received likelihood={likelihood!r} (a Gaussian decoder outputs means)."
+        )
+    return from_logits
+
+
+def _as_shape(value, name):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not value or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
+    ):
+        raise ValueError(
+            f"`{name}` must be a tuple of positive ints such as (28, 28, 1); "
+            f"received {value!r}."
+        )
+    return tuple(value)
 
 
 @keras.saving.register_keras_serializable(package="vae_keras")
@@ -64,11 +141,7 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-        ):
-            raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = False
         self.built = True
@@ -97,6 +170,41 @@ class Sampling(keras.layers.Layer):
         return config
 
 
+def _sum_over_non_batch_axes(values):
+    axes = tuple(range(1, len(values.shape)))
+    return ops.sum(values, axis=axes) if axes else values
+
+
+def _kl_per_dimension(z_mean, z_log_var):
+    """KL(N(mu_i, sigma_i^2) || N(0, 1)) for every example and latent dimension.
+
+    ``-0.5 * (1 + z_log_var - z_mean**2 - exp(z_log_var))`` elementwise; its
+    sum over the last axis is :func:`kl_divergence`. Free bits floor its
+    batch mean per dimension.
+
+    Args:
+        z_mean: Tensor ``(batch_size, latent_dim)``, posterior means.
+        z_log_var: Tensor of the same shape, posterior log-variances.
+
+    Returns:
+        Tensor ``(batch_size, latent_dim)`` in nats, never negative (up to
+        rounding).
+
+    Example:
+
+    >>> _kl_per_dimension(keras.ops.zeros((1, 3)), keras.ops.zeros((1, 3))).shape
+    (1, 3)
+    """
+    z_mean = ops.convert_to_tensor(z_mean)
+    z_log_var = ops.convert_to_tensor(z_log_var)
+    if tuple(z_mean.shape) != tuple(z_log_var.shape):
+        raise ValueError(
+            "`z_mean` and `z_log_var` must have the same shape; received "
+            f"{tuple(z_mean.shape)} and {tuple(z_log_var.shape)}."
+        )
+    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+
+
 def kl_divergence(z_mean, z_log_var):
     """KL(N(z_mean, diag(exp(z_log_var))) || N(0, I)) per example, in nats.
 
@@ -115,18 +223,46 @@ def kl_divergence(z_mean, z_log_var):
     >>> float(kl_divergence(keras.ops.zeros((1, 3)), keras.ops.zeros((1, 3)))[0])
     0.0
     """
-    z_mean = ops.convert_to_tensor(z_mean)
-    z_log_var = ops.convert_to_tensor(z_log_var)
-    if tuple(z_mean.shape) != tuple(z_log_var.shape):
-        raise ValueError(
-            "`z_mean` and `z_log_var` must have the same shape; received "
-            f"{tuple(z_mean.shape)} and {tuple(z_log_var.shape)}."
-        )
-    per_dim = -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-    return _sum_over_non_batch_axes(per_dim)
+    return _sum_over_non_batch_axes(_kl_per_dimension(z_mean, z_log_var))
 
 
-def reconstruction_loss(x, x_decoded, likelihood="bernoulli"):
+def continuous_bernoulli_log_normalizer(logits):
+    """``log C(lambda)`` of the continuous Bernoulli, from ``logits = log(lambda / (1 - lambda))``.
+
+    The continuous Bernoulli density on ``[0, 1]`` is
+    ``C(lambda) * lambda**x * (1 - lambda)**(1 - x)`` with
+    ``C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda)`` (``C(1/2) = 2``).
+    In logits this is ``C = logit / tanh(logit / 2)``; near ``logit = 0`` the
+    Taylor series ``log 2 + logit**2 / 12 - 7 logit**4 / 1440`` replaces the
+    0/0 form, so value and gradient are finite everywhere.
+
+    Args:
+        logits: Tensor of any shape.
+
+    Returns:
+        Tensor of the same shape, ``log C`` in nats (at least ``log 2``).
+
+    Example:
+
+    >>> round(float(continuous_bernoulli_log_normalizer(keras.ops.zeros(()))), 6)
+    0.693147
+    """
+    logits = ops.convert_to_tensor(logits)
+    small = ops.abs(logits) < _CB_TAYLOR_LIMIT
+    safe = ops.where(small, ops.ones_like(logits), logits)  # no 0/0, no NaN gradient
+    direct = ops.log(ops.abs(safe)) - ops.log(ops.abs(ops.tanh(0.5 * safe)))
+    square = ops.square(logits)
+    taylor = _LOG_TWO + square / 12.0 - 7.0 * ops.square(square) / 1440.0
+    return ops.where(small, taylor, direct)
+
+
+def _probabilities_to_logits(probabilities):
+    eps = keras.config.epsilon()
+    p = ops.clip(probabilities, eps, 1.0 - eps)
+    return ops.log(p) - ops.log1p(-p)
+
+
+def reconstruction_loss(x, x_decoded, likelihood="bernoulli", from_logits=False):
     """Negative log-likelihood ``-log p(x | z)`` per example, in nats.
 
     Summed over all data dimensions (pixels), so the value is comparable with
@@ -134,26 +270,35 @@ def reconstruction_loss(x, x_decoded, likelihood="bernoulli"):
 
     Args:
         x: Data tensor ``(batch_size, ...)``.
-        x_decoded: Decoder output of the same shape: Bernoulli probabilities
-            in (0, 1), or Gaussian means.
-        likelihood: ``"bernoulli"``: binary cross-entropy; probabilities are
-            clipped to ``[eps, 1 - eps]`` with ``eps = keras.config.epsilon()``
-            so a saturated sigmoid never gives ``log(0)``.
+        x_decoded: Decoder output of the same shape: logits (with
+            ``from_logits=True``) or probabilities for the Bernoulli family,
+            means for the Gaussian.
+        likelihood: ``"bernoulli"``: ``softplus(l) - x * l`` from logits
+            ``l``, exact in value and gradient however large ``|l|``; from
+            probabilities, binary cross-entropy with the probabilities
+            clipped to ``[eps, 1 - eps]`` (``eps = keras.config.epsilon()``),
+            which caps a confidently wrong pixel at about 16.1 nats and
+            zeroes its gradient — give logits for exact numbers.
+            ``"continuous_bernoulli"``: the same minus ``log C`` (see
+            :func:`continuous_bernoulli_log_normalizer`), a normalised
+            density for ``x`` in ``[0, 1]``.
             ``"gaussian"``: unit-variance Gaussian,
-            ``0.5 * ||x - x_decoded||^2 + 0.5 * D * log(2 pi)``. The constant
-            is kept so that the value is a true NLL; it does not change
-            gradients.
+            ``0.5 * ||x - x_decoded||^2 + 0.5 * D * log(2 pi)``; the constant
+            is kept so that the value is a true NLL.
+        from_logits: Whether ``x_decoded`` holds logits (Bernoulli family only).
 
     Returns:
         Tensor ``(batch_size,)``.
 
     Example:
 
-    >>> x = keras.ops.ones((2, 4))
-    >>> reconstruction_loss(x, 0.5 * x).shape
-    (2,)
+    >>> x = keras.ops.convert_to_tensor([[0.0, 0.0, 1.0, 0.0]])
+    >>> logits = keras.ops.convert_to_tensor([[20.0, 30.0, -25.0, 5.0]])
+    >>> round(float(reconstruction_loss(x, logits, from_logits=True)[0]), 3)
+    80.007
     """
     _check_likelihood(likelihood)
+    _check_from_logits(from_logits, likelihood, allow_none=False)
     x = ops.convert_to_tensor(x)
     x_decoded = ops.convert_to_tensor(x_decoded)
     if len(x.shape) != len(x_decoded.shape) or any(
@@ -164,57 +309,122 @@ def reconstruction_loss(x, x_decoded, likelihood="bernoulli"):
             f"{tuple(x.shape)} and {tuple(x_decoded.shape)}."
         )
     x = ops.cast(x, x_decoded.dtype)
-    if likelihood == "bernoulli":
+    if likelihood == "gaussian":
+        per_dim = 0.5 * ops.square(x - x_decoded) + _HALF_LOG_TWO_PI
+    elif from_logits or likelihood == "continuous_bernoulli":
+        logits = x_decoded if from_logits else _probabilities_to_logits(x_decoded)
+        # -[x log(sigmoid l) + (1 - x) log(1 - sigmoid l)] = softplus(l) - x l
+        per_dim = ops.softplus(logits) - x * logits
+        if likelihood == "continuous_bernoulli":
+            per_dim = per_dim - continuous_bernoulli_log_normalizer(logits)
+    else:
         eps = keras.config.epsilon()
         p = ops.clip(x_decoded, eps, 1.0 - eps)
         per_dim = -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
-    else:
-        per_dim = 0.5 * ops.square(x - x_decoded) + _HALF_LOG_TWO_PI
     return _sum_over_non_batch_axes(per_dim)
 
 
-def _as_shape(value, name):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value,)
-    if not isinstance(value, (tuple, list)) or not value or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value
-    ):
-        raise ValueError(
-            f"`{name}` must be a tuple of positive ints such as (28, 28, 1); "
-            f"received {value!r}."
-        )
-    return tuple(value)
+def continuous_bernoulli_mean(logits):
+    """Mean of the continuous Bernoulli with the given logits (numpy, float64).
+
+    ``E[x] = lambda / (2 lambda - 1) + 1 / (2 artanh(1 - 2 lambda))``, which
+    in logits is ``1 / (1 - exp(-l)) - 1 / l`` (``1/2`` at ``l = 0``). It is
+    not ``lambda``: show this, not the decoder's ``lambda``, as the picture.
+
+    Args:
+        logits: Array of any shape.
+
+    Returns:
+        Numpy float64 array of the same shape, in ``(0, 1)``.
+
+    Example:
+
+    >>> float(continuous_bernoulli_mean(np.array(0.0)))
+    0.5
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    small = np.abs(logits) < 1e-3
+    safe = np.where(small, 1.0, logits)
+    direct = -1.0 / np.expm1(-safe) - 1.0 / safe  # 1/(1 - e^-l) - 1/l
+    return np.where(small, 0.5 + logits / 12.0, direct)
 
 
-def _check_beta(beta):
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)):
-        raise TypeError(f"`beta` must be a number; received {type(beta).__name__}.")
-    if not math.isfinite(float(beta)) or beta < 0:
-        raise ValueError(f"`beta` must be finite and >= 0; received {beta!r}.")
-    return float(beta)
+# --- data checks --------------------------------------------------------------
 
-
-def _check_data(name, values, likelihood=None):
-    """Fails fast on NaN, and on data a Bernoulli likelihood cannot model."""
-    if not _is_array_like(values):
-        return  # datasets, generators and PyDatasets are not scanned
-    array = np.asarray(values)
-    if not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"`{name}` must be numeric; received dtype {array.dtype}.")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        raise ValueError(f"`{name}` contains NaN or inf; remove or impute those values.")
-    if likelihood == "bernoulli" and array.size:
-        low, high = float(array.min()), float(array.max())
-        if low < 0.0 or high > 1.0:
-            raise ValueError(
-                f"`{name}` must lie in [0, 1] for likelihood='bernoulli'; received "
-                f"values in [{low:g}, {high:g}]. Scale images to [0, 1] "
-                "(e.g. x / 255.0) or build the model with likelihood='gaussian'."
-            )
+_BINARIZE_HINT = (
+    "binarize it (vae_keras.binarize(x, seed=...) for one fixed draw, or "
+    "vae_keras.DynamicBinarization(x, batch_size) for a fresh draw every epoch), "
+    "or build the model with likelihood='continuous_bernoulli' for grey levels"
+)
 
 
 def _is_array_like(values):
     return isinstance(values, (np.ndarray, list, tuple)) or ops.is_tensor(values)
+
+
+def check_data(values, name="x", likelihood=None):
+    """Refuses data a model cannot score honestly; returns it as a numpy array.
+
+    Checks, in order: numeric dtype; not raw ``uint8`` pixels in 0..255; no
+    NaN or +-inf; for the Bernoulli family, values in ``[0, 1]``; for
+    ``"bernoulli"``, values exactly 0 or 1 (a Bernoulli likelihood on grey
+    levels is not a normalised likelihood). Nothing is converted or clipped.
+
+    Args:
+        values: Array-like data ``(n, ...)``.
+        name: Name used in the error messages.
+        likelihood: None (only the generic checks) or one of ``LIKELIHOODS``.
+
+    Returns:
+        ``np.asarray(values)``.
+
+    Raises:
+        TypeError, ValueError: saying what was expected, what was received,
+            and how to fix it.
+
+    Example:
+
+    >>> check_data(np.array([[0.0, 1.0]]), likelihood="bernoulli").shape
+    (1, 2)
+    """
+    array = np.asarray(values)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise TypeError(f"`{name}` must be numeric; received dtype {array.dtype}.")
+    if array.size == 0:
+        return array
+    if array.dtype == np.uint8 and array.max() > 1:
+        raise ValueError(
+            f"`{name}` holds raw uint8 pixels in 0..{int(array.max())}; scale them "
+            "to [0, 1] first: x.astype('float32') / 255.0 (vae_keras.load_mnist does this)."
+        )
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(
+            f"`{name}` contains NaN or +-inf ({int(np.isnan(array).sum())} NaN, "
+            f"{int(np.isinf(array).sum())} inf); remove or impute those values."
+        )
+    if likelihood in _LOGIT_LIKELIHOODS:
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"`{name}` must lie in [0, 1] for likelihood={likelihood!r}; received "
+                f"values in [{low:g}, {high:g}]. Scale images to [0, 1] "
+                "(e.g. x / 255.0) or build the model with likelihood='gaussian'."
+            )
+    if likelihood == "bernoulli":
+        grey = int(np.count_nonzero((array != 0) & (array != 1)))
+        if grey:
+            raise ValueError(
+                f"`{name}` has {grey} values strictly between 0 and 1, but "
+                "likelihood='bernoulli' is a likelihood for binary data only (on grey "
+                "levels binary cross-entropy is not a normalised likelihood, so its "
+                f"'nats' are not a bound on anything). Either {_BINARIZE_HINT}."
+            )
+    return array
+
+
+def _check_data(name, values, likelihood=None):
+    if _is_array_like(values):  # datasets, generators and PyDatasets are not scanned
+        check_data(values, name, likelihood)
 
 
 def _unpack_validation(validation_data):
@@ -232,31 +442,114 @@ def _unpack_validation(validation_data):
     return validation_data
 
 
+def _element_spec_shapes(spec):
+    return [tuple(s.shape) for s in keras.tree.flatten(spec)]
+
+
+def _check_dataset_elements(name, data, parts):
+    """A ``tf.data.Dataset`` must yield ``x`` (``parts=1``) or ``(x, c)`` (``parts=2``).
+
+    Returns the dataset, mapped from ``(x, c)`` to ``((x, c),)`` for a
+    conditional model so that Keras does not read ``c`` as a target.
+    """
+    spec = getattr(data, "element_spec", None)
+    if spec is None:
+        return data
+    flat = keras.tree.flatten(spec)
+    if parts == 1:
+        if len(flat) == 1:
+            return data
+        raise ValueError(
+            f"`{name}`: a VAE's dataset must yield batches x of shape (batch,) + "
+            f"input_shape, without labels; received elements of shapes "
+            f"{_element_spec_shapes(spec)}. Drop the labels: dataset.map(lambda x, y: x)."
+        )
+    if len(flat) == 2 and isinstance(spec, tuple):
+        if len(spec) == 2:
+            return data.map(lambda x, c: ((x, c),))
+        if len(spec) == 1 and isinstance(spec[0], tuple):
+            return data
+    raise ValueError(
+        f"`{name}`: a CVAE's dataset must yield pairs (x, c) of shapes "
+        "(batch,) + input_shape and (batch,) + condition_shape; received elements "
+        f"of shapes {_element_spec_shapes(spec)}."
+    )
+
+
+def _reject_weights(kwargs):
+    for key in ("sample_weight", "class_weight"):
+        if kwargs.get(key) is not None:
+            raise ValueError(
+                f"A VAE does not support `{key}`: every example counts once in "
+                f"the ELBO; received {key} of type {type(kwargs[key]).__name__}."
+            )
+
+
+def _sigmoid_logits_model(decoder):
+    """A model ``decoder.inputs -> logits`` sharing the decoder's layers, or None.
+
+    Found when the decoder is a functional model whose output comes from a
+    ``keras.layers.Activation("sigmoid")`` layer: the logits are that layer's
+    input. (A ``Dense(..., activation="sigmoid")`` output has no logits tensor
+    in the graph, so it is not found.)
+    """
+    outputs = getattr(decoder, "outputs", None)
+    if not isinstance(decoder, keras.Model) or not outputs or len(outputs) != 1:
+        return None
+    history = getattr(outputs[0], "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    if not isinstance(layer, keras.layers.Activation):
+        return None
+    if getattr(layer.activation, "__name__", None) != "sigmoid":
+        return None
+    return keras.Model(decoder.inputs, layer.input, name=f"{decoder.name}_logits")
+
+
+# --- the models ---------------------------------------------------------------
+
+
 @keras.saving.register_keras_serializable(package="vae_keras")
 class VariationalAutoencoder(keras.Model):
     """A VAE as a Keras model: ``fit(x)`` minimises ``reconstruction + beta * KL``.
 
     Usually built with :func:`VAE`, which checks the parts and compiles.
-    ``call`` returns the decoded mean of ``x`` through one sampled ``z``.
     The loss per batch is the mean over examples of the reconstruction NLL
     (summed over data dimensions) plus ``beta`` times the KL (summed over
-    latent dimensions), so it reads in nats per example; with ``beta=1`` it
-    is the negative ELBO.
+    latent dimensions), so it reads in nats per example; with ``beta=1`` and
+    no free bits it is the negative ELBO.
+
+    ``beta`` is a non-trainable Keras variable: assign it (``model.beta =
+    0.5`` or ``model.beta.assign(0.5)``), also from a callback during
+    ``fit`` (see :class:`vae_keras.callbacks.KLWarmup`); it is saved with the
+    model.
 
     Args:
         encoder: Model ``x -> [z_mean, z_log_var]``.
         decoder: Model ``z -> x_decoded`` with the shape of ``x``.
         sampling_layer: Layer ``[z_mean, z_log_var] -> z``; ``Sampling()`` if None.
-        beta: Weight of the KL term, finite and >= 0.
-        likelihood: ``"bernoulli"`` or ``"gaussian"``; see
-            :func:`reconstruction_loss`.
+        beta: Initial weight of the KL term, finite and >= 0.
+        likelihood: ``"bernoulli"`` (binary data), ``"continuous_bernoulli"``
+            (data in [0, 1]) or ``"gaussian"``; see :func:`reconstruction_loss`.
         input_shape: Shape of one example, without the batch axis.
+        from_logits: ``None`` (default): losses from logits when the decoder
+            ends in ``Activation("sigmoid")``, else from its probabilities.
+            ``True``: the decoder outputs logits. ``False``: it outputs
+            probabilities (clipped in the loss).
+        free_bits: ``lambda >= 0`` nats per latent dimension (Kingma et al.,
+            2016): the KL term of the *loss* is
+            ``sum_i max(lambda, mean_batch KL_i)``. ``kl_loss`` in the
+            history stays the true KL. 0 disables it.
+        **kwargs: Base model arguments (``name``, ``dtype``...).
 
     Call arguments:
         inputs: Data batch ``x``.
 
     Returns:
-        ``x_decoded``: the decoder's output for one sample of ``z``.
+        The mean of ``p(x | z)`` for one sampled ``z`` per example:
+        probabilities (Bernoulli family, also when the decoder outputs
+        logits) or means (Gaussian). So ``predict(x)`` gives stochastic
+        reconstructions; :meth:`encode`, :meth:`decode` and :meth:`sample`
+        give the parts.
 
     Example:
 
@@ -265,24 +558,51 @@ class VariationalAutoencoder(keras.Model):
     """
 
     def __init__(self, encoder, decoder, sampling_layer=None, beta=1.0,
-                 likelihood="bernoulli", input_shape=None, **kwargs):
+                 likelihood="bernoulli", input_shape=None, from_logits=None,
+                 free_bits=0.0, **kwargs):
         super().__init__(**kwargs)
         _check_likelihood(likelihood)
+        self.likelihood = likelihood
+        self.from_logits = _check_from_logits(from_logits, likelihood)
+        self.free_bits = _check_non_negative_number(free_bits, "free_bits")
         self.encoder = encoder
         self.decoder = decoder
         self.sampling_layer = sampling_layer if sampling_layer is not None else Sampling()
-        self._beta = _check_beta(beta)
-        self.likelihood = likelihood
         self.data_shape = None if input_shape is None else _as_shape(input_shape, "input_shape")
+        self._beta = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(_check_beta(beta)),
+            trainable=False, name="beta", dtype="float32",
+        )
+        self._resolve_output_head()
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-        # The encoder and decoder arrive built; this model owns no weights.
+        # The encoder and decoder arrive built; the only own weight is beta.
         self.built = True
+
+    def _resolve_output_head(self):
+        """Decides whether the loss sees logits, and from which model."""
+        logits_model = None
+        if self.likelihood in _LOGIT_LIKELIHOODS and self.from_logits is None:
+            logits_model = _sigmoid_logits_model(self.decoder)
+        # Not tracked as a sub-layer: it shares the decoder's weights, which
+        # must be saved and trained once.
+        object.__setattr__(self, "_logits_decoder", logits_model)
+        object.__setattr__(self, "_loss_from_logits",
+                           bool(self.from_logits) or logits_model is not None)
 
     @property
     def beta(self):
-        """Weight of the KL term (read-only: build a new model to change it)."""
+        """Weight of the KL term: a non-trainable ``keras.Variable``, assignable."""
         return self._beta
+
+    @beta.setter
+    def beta(self, value):
+        self._beta.assign(_check_beta(value))
+
+    @property
+    def exact_likelihood(self):
+        """True when the loss is computed exactly (from logits, or Gaussian)."""
+        return self.likelihood == "gaussian" or self._loss_from_logits
 
     # Hooks that CVAE overrides: how inputs reach the encoder and decoder.
     def _data(self, inputs):
@@ -291,30 +611,40 @@ class VariationalAutoencoder(keras.Model):
     def _encode(self, inputs):
         return self.encoder(inputs)
 
-    def _decode(self, z, inputs):
-        return self.decoder(z)
+    def _decoder_inputs(self, z, inputs):
+        return z
+
+    def _loss_head(self, z, inputs):
+        """The decoder's output as the loss wants it: logits or probabilities/means."""
+        decoder = self._logits_decoder if self._logits_decoder is not None else self.decoder
+        return decoder(self._decoder_inputs(z, inputs))
 
     def call(self, inputs, training=None):
         z_mean, z_log_var = self._encode(inputs)
         z = self.sampling_layer([z_mean, z_log_var])
-        x_decoded = self._decode(z, inputs)
-        reconstruction = ops.mean(
-            reconstruction_loss(self._data(inputs), x_decoded, self.likelihood)
-        )
-        kl = ops.mean(kl_divergence(z_mean, z_log_var))
-        if not isinstance(kl, keras.KerasTensor):  # no losses in symbolic calls
-            # Order matters: compute_loss reads these two first.
+        head = self._loss_head(z, inputs)
+        kl_dims = _kl_per_dimension(z_mean, z_log_var)
+        if not isinstance(kl_dims, keras.KerasTensor):  # no losses in symbolic calls
+            reconstruction = ops.mean(reconstruction_loss(
+                self._data(inputs), head, self.likelihood, self._loss_from_logits))
+            kl = ops.mean(ops.sum(kl_dims, axis=-1))
+            if self.free_bits > 0:
+                kl_objective = ops.sum(ops.maximum(ops.mean(kl_dims, axis=0), self.free_bits))
+            else:
+                kl_objective = kl
+            # Order matters: compute_loss reads these three first.
             self.add_loss(reconstruction)
             self.add_loss(kl)
-        return x_decoded
+            self.add_loss(kl_objective)
+        return ops.sigmoid(head) if self._loss_from_logits else head
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
         losses = self.losses
-        if len(losses) < 2:
+        if len(losses) < 3:
             raise RuntimeError("compute_loss needs the losses added by call().")
-        reconstruction, kl, *others = losses
-        total = reconstruction + self._beta * kl
+        reconstruction, kl, kl_objective, *others = losses
+        total = reconstruction + ops.cast(self._beta, kl_objective.dtype) * kl_objective
         for other in others:  # e.g. weight regularizers in the encoder
             total = total + ops.sum(other)
         batch_size = ops.shape(keras.tree.flatten(x)[0])[0]
@@ -322,8 +652,13 @@ class VariationalAutoencoder(keras.Model):
         self.kl_loss_tracker.update_state(kl, sample_weight=batch_size)
         return total
 
+    # --- input checks shared by fit / evaluate / predict / encode ----------
+
     def _check_inputs(self, name, inputs):
         _check_data(name, inputs, self.likelihood)
+
+    def _prepare_data(self, name, data):
+        return _check_dataset_elements(name, data, parts=1)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         if y is not None:
@@ -335,6 +670,9 @@ class VariationalAutoencoder(keras.Model):
         validation_data = self._as_validation_tuple(validation_data)
         self._check_inputs("x", x)
         self._check_inputs("validation_data", _unpack_validation(validation_data))
+        x = self._prepare_data("x", x)
+        if hasattr(validation_data, "element_spec"):
+            validation_data = self._prepare_data("validation_data", validation_data)
         return super().fit(x, None, *args, validation_data=validation_data, **kwargs)
 
     def _as_validation_tuple(self, validation_data):
@@ -348,19 +686,127 @@ class VariationalAutoencoder(keras.Model):
             )
         _reject_weights(kwargs)
         self._check_inputs("x", x)
-        return super().evaluate(x, None, *args, **kwargs)
+        return super().evaluate(self._prepare_data("x", x), None, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """Stochastic reconstructions: the mean of ``p(x | z)`` for one ``z ~ q(z | x)``.
+
+        Args:
+            x: Data as for :meth:`fit`.
+            *args, **kwargs: As ``keras.Model.predict`` (``batch_size``,
+                ``verbose``...).
+
+        Returns:
+            Numpy array with the shape of ``x``: probabilities (Bernoulli
+            family) or means (Gaussian). Use :meth:`encode` for the posterior
+            and :meth:`decode` for ``E[x | z]`` at chosen codes.
+        """
+        self._check_inputs("x", x)
+        return super().predict(self._prepare_data("x", x), *args, **kwargs)
+
+    # --- the parts, for users ------------------------------------------------
+
+    @property
+    def latent_dim(self):
+        """Number of latent dimensions (the width of ``z_mean``)."""
+        inputs = getattr(self.decoder, "inputs", None)
+        if inputs:
+            return int(keras.tree.flatten(inputs)[0].shape[-1])
+        outputs = getattr(self.encoder, "outputs", None)
+        if outputs:
+            return int(outputs[0].shape[-1])
+        raise ValueError("The latent size is unknown: the decoder has no `inputs`.")
+
+    def encode(self, x, batch_size=256):
+        """The posterior ``q(z | x)``: ``(z_mean, z_log_var)`` as numpy arrays.
+
+        Args:
+            x: Data ``(n,) + input_shape`` (a CVAE: ``[x, c]``).
+            batch_size: Positive int, examples per encoder call.
+
+        Returns:
+            Two float arrays ``(n, latent_dim)``.
+
+        Example:
+
+        >>> z_mean, z_log_var = vae.encode(x_test)   # doctest: +SKIP
+        """
+        self._check_inputs("x", x)
+        outputs = self.encoder.predict(x, batch_size=_check_positive_int(batch_size, "batch_size"),
+                                       verbose=0)
+        return tuple(np.asarray(part) for part in outputs)
+
+    def decode(self, z, condition=None, batch_size=256):
+        """``E[x | z]``: the decoder's probabilities (or means) at codes ``z``.
+
+        Args:
+            z: Array ``(n, latent_dim)``.
+            condition: None for a VAE; for a CVAE an array ``(n,) + condition_shape``.
+            batch_size: Positive int, codes per decoder call.
+
+        Returns:
+            Numpy array ``(n,) + input_shape``: probabilities for the
+            Bernoulli family (the sigmoid is applied when the decoder
+            outputs logits), means for the Gaussian. For the continuous
+            Bernoulli this is its parameter ``lambda``; its mean is
+            :func:`continuous_bernoulli_mean` of the logits.
+
+        Example:
+
+        >>> images = vae.decode(np.zeros((1, vae.latent_dim)))   # doctest: +SKIP
+        """
+        z = check_data(z, "z")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"`z` must have shape (n, {self.latent_dim}); received {z.shape}."
+            )
+        inputs = self._decoder_predict_inputs(z.astype(keras.config.floatx()), condition)
+        out = np.asarray(self.decoder.predict(
+            inputs, batch_size=_check_positive_int(batch_size, "batch_size"), verbose=0))
+        if self.from_logits:  # the decoder outputs logits
+            out = 1.0 / (1.0 + np.exp(-out.astype(np.float64)))
+        return out
+
+    def _decoder_predict_inputs(self, z, condition):
+        if condition is not None:
+            raise ValueError("This model is unconditional: call decode(z) without a condition.")
+        return z
+
+    def sample(self, n, seed=None, condition=None):
+        """Draws ``n`` codes ``z ~ N(0, I)`` and decodes them (one batched call).
+
+        Args:
+            n: Positive int, the number of samples.
+            seed: Optional int; the same seed gives the same codes (None uses
+                numpy's global generator, seeded by ``keras.utils.set_random_seed``).
+            condition: For a CVAE, an array ``(n,) + condition_shape``.
+
+        Returns:
+            Numpy array ``(n,) + input_shape`` of ``E[x | z]`` (see :meth:`decode`).
+
+        Example:
+
+        >>> digits = vae.sample(16, seed=0)   # doctest: +SKIP
+        """
+        n = _check_positive_int(n, "n")
+        seed = _check_seed(seed)
+        rng = np.random if seed is None else np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.latent_dim))
+        return self.decode(z, condition=condition)
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
+        config = super().get_config()
+        config.update({
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "sampling_layer": keras.saving.serialize_keras_object(self.sampling_layer),
-            "beta": self._beta,
+            "beta": float(ops.convert_to_numpy(self._beta)),
             "likelihood": self.likelihood,
             "input_shape": self.data_shape,
-        }
+            "from_logits": self.from_logits,
+            "free_bits": self.free_bits,
+        })
+        return config
 
     @classmethod
     def from_config(cls, config):
@@ -375,20 +821,21 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     """A conditional VAE: ``fit([x, c])`` models ``p(x | c)``.
 
     The encoder sees ``[x, c]`` and the decoder ``[z, c]``; the prior stays
-    ``N(0, I)``. Usually built with :func:`CVAE`; taught in notebook 06.
+    ``N(0, I)``. Usually built with :func:`CVAE`; taught in notebook 06. A
+    ``tf.data.Dataset`` yielding ``(x, c)`` pairs trains it too.
 
     Args:
         encoder: Model ``[x, c] -> [z_mean, z_log_var]``.
         decoder: Model ``[z, c] -> x_decoded``.
-        sampling_layer, beta, likelihood, input_shape: as in
-            :class:`VariationalAutoencoder`.
+        sampling_layer, beta, likelihood, input_shape, from_logits, free_bits:
+            as in :class:`VariationalAutoencoder`.
         condition_shape: Shape of one condition ``c``, without the batch axis.
 
     Call arguments:
         inputs: A list ``[x, c]``.
 
     Returns:
-        ``x_decoded`` for one sample of ``z``.
+        The mean of ``p(x | z, c)`` for one sampled ``z``.
 
     Example:
 
@@ -398,9 +845,9 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
 
     def __init__(self, encoder, decoder, sampling_layer=None, beta=1.0,
                  likelihood="bernoulli", input_shape=None, condition_shape=None,
-                 **kwargs):
+                 from_logits=None, free_bits=0.0, **kwargs):
         super().__init__(encoder, decoder, sampling_layer, beta, likelihood,
-                         input_shape, **kwargs)
+                         input_shape, from_logits, free_bits, **kwargs)
         self.condition_shape = (
             None if condition_shape is None else _as_shape(condition_shape, "condition_shape")
         )
@@ -421,14 +868,17 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         x, c = self._split(inputs)
         return self.encoder([x, c])
 
-    def _decode(self, z, inputs):
-        return self.decoder([z, self._split(inputs)[1]])
+    def _decoder_inputs(self, z, inputs):
+        return [z, self._split(inputs)[1]]
 
     def _as_validation_tuple(self, validation_data):
         # Keras would read a list [x_val, c_val] as (x, y): wrap it as (inputs,).
         if isinstance(validation_data, list):
             return (validation_data,)
         return validation_data
+
+    def _prepare_data(self, name, data):
+        return _check_dataset_elements(name, data, parts=2)
 
     def _check_inputs(self, name, inputs):
         if not _is_array_like(inputs):
@@ -437,19 +887,21 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         _check_data(name + "[0] (x)", x, self.likelihood)
         _check_data(name + "[1] (condition)", c)
 
+    def _decoder_predict_inputs(self, z, condition):
+        if condition is None:
+            raise ValueError("A CVAE decodes [z, c]: pass condition=c with one row per code.")
+        condition = check_data(condition, "condition")
+        if len(condition) != len(z):
+            raise ValueError(
+                f"`condition` must have one row per code: {len(z)} codes, received "
+                f"{len(condition)} rows."
+            )
+        return [z, condition.astype(keras.config.floatx())]
+
     def get_config(self):
         config = super().get_config()
         config["condition_shape"] = self.condition_shape
         return config
-
-
-def _reject_weights(kwargs):
-    for key in ("sample_weight", "class_weight"):
-        if kwargs.get(key) is not None:
-            raise ValueError(
-                f"A VAE does not support `{key}`: every example counts once in "
-                f"the ELBO; received {key} of type {type(kwargs[key]).__name__}."
-            )
 
 
 def _symbolic_outputs(part, name, inputs):
@@ -497,7 +949,7 @@ def _check_part(part, name):
 
 
 def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
-        likelihood="bernoulli", optimizer="adam"):
+        likelihood="bernoulli", from_logits=None, free_bits=0.0, optimizer="adam"):
     """Builds and compiles the lecture's VAE on Keras 3.
 
     Same signature as the lecture's ``VAE(input_shape, encoder, decoder,
@@ -512,9 +964,16 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
         decoder: Keras model ``z -> x_decoded`` with shape ``input_shape``
             (Bernoulli: probabilities; Gaussian: means).
         sampling_layer: Layer ``[z_mean, z_log_var] -> z``; ``Sampling()`` if None.
-        beta: KL weight, finite and >= 0 (``beta=1`` is the ELBO).
-        likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``
-            (unit variance, constant kept).
+        beta: KL weight, finite and >= 0 (``beta=1`` is the ELBO); stored
+            in the non-trainable variable ``model.beta``.
+        likelihood: ``"bernoulli"`` (binary data), ``"continuous_bernoulli"``
+            (grey levels in [0, 1]) or ``"gaussian"`` (unit variance,
+            constant kept).
+        from_logits: None (detect: exact losses from logits when the decoder
+            ends in ``Activation("sigmoid")``), True (the decoder outputs
+            logits) or False (probabilities, clipped in the loss).
+        free_bits: Nats per latent dimension below which the KL is not
+            penalised (0: off); see :class:`VariationalAutoencoder`.
         optimizer: Anything ``Model.compile`` accepts.
 
     Returns:
@@ -529,7 +988,7 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
     >>> history = vae.fit(x_train, epochs=10, batch_size=128)          # doctest: +SKIP
     """
     input_shape = _as_shape(input_shape, "input_shape")
-    _check_parts(encoder, decoder, sampling_layer, beta, likelihood)
+    _check_parts(encoder, decoder, sampling_layer, beta, likelihood, from_logits, free_bits)
     z_mean_dim = _check_encoder_outputs(
         _symbolic_outputs(encoder, "encoder", keras.Input(shape=input_shape))
     )
@@ -537,13 +996,14 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
         _symbolic_outputs(decoder, "decoder", keras.Input(shape=(z_mean_dim,))), input_shape
     )
     model = VariationalAutoencoder(encoder, decoder, sampling_layer, beta, likelihood,
-                                   input_shape=input_shape, name="vae")
+                                   input_shape=input_shape, from_logits=from_logits,
+                                   free_bits=free_bits, name="vae")
     model.compile(optimizer=optimizer)
     return model
 
 
 def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, beta=1.0,
-         *, likelihood="bernoulli", optimizer="adam"):
+         *, likelihood="bernoulli", from_logits=None, free_bits=0.0, optimizer="adam"):
     """Builds and compiles a conditional VAE; trains with ``fit([x, c])``.
 
     Args:
@@ -552,7 +1012,8 @@ def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, be
             column of pixels, ...).
         encoder: Keras model ``[x, c] -> [z_mean, z_log_var]``.
         decoder: Keras model ``[z, c] -> x_decoded`` with shape ``input_shape``.
-        sampling_layer, beta, likelihood, optimizer: as in :func:`VAE`.
+        sampling_layer, beta, likelihood, from_logits, free_bits, optimizer:
+            as in :func:`VAE`.
 
     Returns:
         A compiled :class:`ConditionalVariationalAutoencoder`.
@@ -564,7 +1025,7 @@ def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, be
     """
     input_shape = _as_shape(input_shape, "input_shape")
     condition_shape = _as_shape(condition_shape, "condition_shape")
-    _check_parts(encoder, decoder, sampling_layer, beta, likelihood)
+    _check_parts(encoder, decoder, sampling_layer, beta, likelihood, from_logits, free_bits)
     condition = keras.Input(shape=condition_shape)
     z_mean_dim = _check_encoder_outputs(
         _symbolic_outputs(encoder, "encoder", [keras.Input(shape=input_shape), condition])
@@ -575,16 +1036,19 @@ def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, be
     )
     model = ConditionalVariationalAutoencoder(
         encoder, decoder, sampling_layer, beta, likelihood, input_shape=input_shape,
-        condition_shape=condition_shape, name="cvae",
+        condition_shape=condition_shape, from_logits=from_logits, free_bits=free_bits,
+        name="cvae",
     )
     model.compile(optimizer=optimizer)
     return model
 
 
-def _check_parts(encoder, decoder, sampling_layer, beta, likelihood):
+def _check_parts(encoder, decoder, sampling_layer, beta, likelihood, from_logits, free_bits):
     _check_part(encoder, "encoder")
     _check_part(decoder, "decoder")
     if sampling_layer is not None:
         _check_part(sampling_layer, "sampling_layer")
     _check_beta(beta)
     _check_likelihood(likelihood)
+    _check_from_logits(from_logits, likelihood)
+    _check_non_negative_number(free_bits, "free_bits")
