@@ -151,3 +151,42 @@ def test_python_dash_m_entry_point(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 2
     assert "--epochs" in result.stderr
+
+
+def test_data_parallel_on_two_virtual_jax_devices(tiny_mnist, tmp_path):
+    """--data-parallel trains with keras.distribution across 2 CPU devices (JAX)."""
+    pytest.importorskip("jax")
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3",
+               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    env.pop("VAE_KERAS_MNIST", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "vae_keras", "train", "--data-parallel", "--epochs", "2",
+         "--batch-size", "32", "--max-train", "128", "--num-samples", "4",
+         "--mnist-path", tiny_mnist, "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Data parallel over 2 devices" in result.stdout
+    (run_dir,) = os.listdir(tmp_path)
+    with open(tmp_path / run_dir / "metrics.json", encoding="utf-8") as file:
+        metrics = json.load(file)
+    assert len(metrics["data_parallel_devices"]) == 2
+    assert metrics["keras_backend"] == "jax" and math.isfinite(metrics["negative_elbo"])
+
+
+def test_data_parallel_needs_a_batch_size_that_divides(tiny_mnist, tmp_path):
+    pytest.importorskip("jax")
+    env = dict(os.environ, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    result = subprocess.run(
+        [sys.executable, "-m", "vae_keras", "train", "--data-parallel", "--batch-size", "33",
+         "--epochs", "1", "--mnist-path", tiny_mnist, "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 2 and "multiple of the 2 devices" in result.stderr
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="the refusal is for other backends")
+def test_data_parallel_refused_with_a_fix_on_tensorflow(tiny_mnist, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--data-parallel", "--epochs", "1", "--mnist-path", tiny_mnist,
+                  "--output-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "KERAS_BACKEND=jax" in capsys.readouterr().err

@@ -103,6 +103,9 @@ def build_parser():
     train.add_argument("--mnist-path", default=None,
                        help="local MNIST npz in Keras' format (default: $VAE_KERAS_MNIST, "
                             "else download)")
+    train.add_argument("--data-parallel", action="store_true",
+                       help="train with keras.distribution.DataParallel across all local "
+                            "devices (JAX backend; the batch size must divide evenly)")
     train.add_argument("--max-train", type=_positive_int, default=None,
                        help="use only the first N training images")
     return parser
@@ -248,6 +251,23 @@ def _save_figures(model, test_inputs, labels, args, run_dir):
         plt.close(fig)
 
 
+def _set_data_parallel(args, parser):
+    """Turns on ``keras.distribution.DataParallel`` over all local devices; returns their names."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        parser.error("--data-parallel uses keras.distribution, which Keras supports on the "
+                     f"JAX backend; this run uses {keras.backend.backend()!r}: run with "
+                     "KERAS_BACKEND=jax")
+    devices = keras.distribution.list_devices()
+    if args.batch_size % len(devices):
+        parser.error(f"--batch-size {args.batch_size} must be a multiple of the "
+                     f"{len(devices)} devices for --data-parallel")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    print(f"Data parallel over {len(devices)} devices: {', '.join(devices)}", flush=True)
+    return devices
+
+
 def _write_json(path, data):
     with open(path, "w", encoding="utf-8") as file:
         json.dump(data, file, indent=2, sort_keys=True)
@@ -262,6 +282,7 @@ def train(args, parser):
     keras.utils.set_random_seed(args.seed)
     train_data, test_inputs, y_test, protocol, n_train = _load_data(args, parser)
     x_test = test_inputs[0] if args.model == "cvae" else test_inputs
+    devices = _set_data_parallel(args, parser) if args.data_parallel else None
     model = _build_model(args, tuple(x_test.shape[1:]))
     run_dir = make_run_dir(args.output_dir, run_name(args))
     print(f"Training a {args.model.upper()} ({args.architecture}, latent_dim={args.latent_dim}, "
@@ -274,6 +295,8 @@ def train(args, parser):
                         validation_data=(test_inputs,),
                         verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - train_start
+    if devices is not None:  # evaluate on one device: any batch shape works there
+        keras.distribution.set_distribution(None)
 
     metrics = _evaluate(model, test_inputs, args)
     model.save(os.path.join(run_dir, "model.keras"))
@@ -289,6 +312,7 @@ def train(args, parser):
         "n_test": int(len(x_test)),
         "args": {key: value for key, value in vars(args).items() if key != "command"},
         "keras_backend": keras.backend.backend(),
+        "data_parallel_devices": devices,
         "keras_version": keras.__version__,
     })
     _write_json(os.path.join(run_dir, "metrics.json"), metrics)
