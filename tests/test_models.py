@@ -725,3 +725,39 @@ def test_cvae_checks_parts_against_condition_shape():
     with pytest.raises(ValueError, match="condition_shape"):
         CVAE(IMAGE_SHAPE, (-1,), build_encoder(condition_shape=(10,)),
              build_decoder(condition_shape=(10,)))
+
+
+def test_copyable_builder_file_imports_only_keras_numpy_and_the_standard_library(tmp_path):
+    """models.py copied alone into an empty folder imports and builds the lecture's VAE."""
+    import ast
+    import shutil
+    import subprocess
+    import sys
+
+    import vae_keras.models as models_module
+
+    source = open(models_module.__file__, encoding="utf-8").read()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"keras", "numpy"}
+    shutil.copy(models_module.__file__, tmp_path / "models.py")
+    script = (
+        "import keras, numpy as np\n"
+        "from keras import layers\n"
+        "from models import VAE, Sampling\n"
+        "x = keras.Input((4,)); h = layers.Dense(3)(x)\n"
+        "enc = keras.Model(x, [layers.Dense(2)(h), layers.Dense(2)(h)])\n"
+        "z = keras.Input((2,))\n"
+        "dec = keras.Model(z, layers.Activation('sigmoid')(layers.Dense(4)(z)))\n"
+        "vae = VAE((4,), enc, dec, Sampling(seed=0), 1.0)\n"
+        "print(vae.exact_likelihood, np.isfinite(vae.fit(np.eye(4, dtype='float32'), epochs=1,"
+        " verbose=0).history['loss'][0]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("True True")
