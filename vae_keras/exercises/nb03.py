@@ -1,8 +1,12 @@
 """Answer checks for ``notebooks/03_sampling_layer.ipynb``.
 
-Each check computes the expected value itself (closed forms, or exact
-Gauss-Hermite quadrature for Gaussian expectations of polynomials), prints
-"correct" or "not yet", and returns a bool. ``None`` means "not answered yet".
+Each check computes the expected value itself (closed forms, or
+Gauss-Hermite quadrature for Gaussian expectations), independently of the
+worked solutions in :mod:`vae_keras.exercises.solutions.nb03`, prints
+"correct" or "not yet", and returns a bool. ``None`` means "not answered
+yet". Monte Carlo answers are judged with a tolerance sized from their
+standard error, so a correct estimate passes (it fails about once in
+70,000 runs) and the typical wrong ones do not.
 
 Example:
 
@@ -14,30 +18,49 @@ False
 
 import numpy as np
 
-from vae_keras.exercises._check import report
+from vae_keras.exercises._check import (
+    call_student,
+    gaussian_expectation,
+    not_answered,
+    report,
+    shape_mismatch,
+    to_array,
+    value_and_gradients,
+    verdict,
+)
 
 # Exercise 1: inputs on which a student's log-std sampler is evaluated.
 LOG_STD_Z_MEAN = np.array([[0.0, 1.0, -2.0], [0.5, -0.5, 3.0]], dtype="float32")
 LOG_STD_Z_LOG_STD = np.array([[0.0, -1.0, 0.7], [1.2, -2.0, 0.3]], dtype="float32")
 LOG_STD_EPSILON = np.array([[1.0, -0.5, 2.0], [-1.5, 0.25, 0.8]], dtype="float32")
 
-# Exercise 2: z ~ N(EXP_MU, EXP_SIGMA^2), f(z) = exp(z).
+# Exercise 2: z ~ N(EXP_MU, EXP_SIGMA^2), f(z) = exp(z); the answer may be a
+# Monte Carlo estimate from EXP_MIN_DRAWS draws or more. It is accepted within
+# EXP_TOLERANCE_SE standard errors of such an estimate (per component), so a
+# correct estimate fails about once in 70,000 runs (two components, 4.5 sigma each).
 EXP_MU = 0.5
 EXP_SIGMA = 0.8
+EXP_MIN_DRAWS = 100_000
+EXP_TOLERANCE_SE = 4.5
 
-# Exercise 3: z ~ N(SCORE_MU, SCORE_SIGMA^2), f(z) = z^2, averaged over SCORE_N draws.
-SCORE_MU = 1.0
-SCORE_SIGMA = 1.0
-SCORE_N = 10
+# Exercise 3: z ~ N(SCORE_MU, SCORE_SIGMA^2), f(z) = z^2, averaged over SCORE_N
+# draws. SCORE_MU != SCORE_MU^2 and SCORE_SIGMA != SCORE_SIGMA^2, so a score
+# divided by sigma instead of sigma^2 gives a different number.
+SCORE_MU = 1.5
+SCORE_SIGMA = 0.8
+SCORE_N = 20
 
 # Exercise 4: the variance of z when the code uses exp(z_log_var) as the std.
 WRONG_STD_Z_LOG_VAR = 1.5
 
-
-def _gaussian_expectation(function, mu, sigma, degree=40):
-    """E[function(z)] for z ~ N(mu, sigma^2); exact for polynomials of degree < 2*degree."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(degree)
-    return float(np.sum(weights * function(mu + sigma * nodes)) / np.sqrt(2.0 * np.pi))
+# Exercise 5: a sampling LAYER for an encoder that outputs log-stds. Its
+# output on LAYER_DRAWS rows of these parameters is compared with
+# N(mean, exp(log_std)^2) within LAYER_TOLERANCE_SE standard errors.
+LAYER_Z_MEAN = np.array([0.5, -1.0, 2.0], dtype="float32")
+LAYER_Z_LOG_STD = np.array([-1.0, 0.0, 0.7], dtype="float32")
+LAYER_DRAWS = 20_000
+LAYER_TOLERANCE_SE = 5.0
+LAYER_SEED = 0
 
 
 def check_log_std_sampling(sample_fn):
@@ -49,37 +72,74 @@ def check_log_std_sampling(sample_fn):
 
     Returns:
         True when ``z`` equals ``z_mean + exp(z_log_std) * epsilon``.
+
+    Example:
+
+    >>> check_log_std_sampling(lambda m, s, e: m + np.exp(0.5 * s) * e)  # doctest: +ELLIPSIS
+    Exercise 1 (log-std sampling): not yet: that reads the input as a log-VARIANCE: ...
+    False
     """
     name = "Exercise 1 (log-std sampling)"
     if sample_fn is None:
-        return report(name, None, None)
-    expected = LOG_STD_Z_MEAN + np.exp(LOG_STD_Z_LOG_STD) * LOG_STD_EPSILON
-    try:
-        answer = np.asarray(sample_fn(LOG_STD_Z_MEAN, LOG_STD_Z_LOG_STD, LOG_STD_EPSILON))
-    except Exception as error:  # a student's bug: report it, do not crash
-        print(f"{name}: not yet: calling your function raised {type(error).__name__}: {error}.")
+        return not_answered(name)
+    ok, answer = call_student(name, sample_fn, LOG_STD_Z_MEAN, LOG_STD_Z_LOG_STD, LOG_STD_EPSILON)
+    if not ok:
         return False
-    if answer.shape != expected.shape:
-        print(f"{name}: not yet: expected shape {expected.shape}, received {answer.shape}.")
-        return False
-    return report(name, answer, expected, rtol=1e-5,
+    mean, log_std, eps = (a.astype("float64")
+                          for a in (LOG_STD_Z_MEAN, LOG_STD_Z_LOG_STD, LOG_STD_EPSILON))
+    expected = mean + np.sqrt(np.exp(2.0 * log_std)) * eps   # sigma = sqrt(variance)
+    mistakes = [(mean + np.exp(0.5 * log_std) * eps,
+                 "that reads the input as a log-VARIANCE: the standard deviation is "
+                 "exp(z_log_std), with no factor 0.5"),
+                (mean + np.exp(2.0 * log_std) * eps,
+                 "exp(2 z_log_std) is the variance: multiply epsilon by the standard deviation")]
+    return report(name, answer, expected, rtol=1e-5, atol=1e-5, mistakes=mistakes,
                   hint="the standard deviation is exp(log-std), with no factor 0.5")
+
+
+def _exp_gradient_moments():
+    """Exact gradient of E[exp(z)] and the variance of one reparameterised draw of it."""
+    def per_draw(z):  # (d/dmu, d/dsigma) of exp(mu + sigma eps) = (exp(z), eps exp(z))
+        return np.exp(z), (z - EXP_MU) / EXP_SIGMA * np.exp(z)
+
+    def moment(power, k):
+        return gaussian_expectation(lambda z: per_draw(z)[k] ** power, EXP_MU, EXP_SIGMA, degree=60)
+
+    means = np.array([moment(1, k) for k in range(2)])
+    second = np.array([moment(2, k) for k in range(2)])
+    return means, second - means**2
 
 
 def check_exp_gradient(answer):
     """Exercise 2: gradient of E[exp(z)], z ~ N(EXP_MU, EXP_SIGMA^2).
 
     Args:
-        answer: ``(d/d mu, d/d sigma)``: exact, or a Monte Carlo estimate
-            from >= 100,000 reparameterised draws (2% tolerance), or None.
+        answer: ``(d/d mu, d/d sigma)``: exact, or a reparameterised Monte
+            Carlo estimate from at least ``EXP_MIN_DRAWS`` draws; or None.
 
     Returns:
-        True when both derivatives match the closed form.
+        True when each component lies within ``EXP_TOLERANCE_SE`` standard
+        errors (of an ``EXP_MIN_DRAWS``-draw estimate) of the exact value.
+
+    Example:
+
+    >>> check_exp_gradient(None)
+    Exercise 2 (gradient of E[exp(z)]): not answered yet.
+    False
     """
-    mean = np.exp(EXP_MU + 0.5 * EXP_SIGMA**2)  # E[exp(z)], the log-normal mean
-    expected = np.array([mean, EXP_SIGMA * mean])
-    return report("Exercise 2 (gradient of E[exp(z)])", answer, expected, rtol=2e-2,
-                  hint="differentiate exp(mu + sigma * eps) in mu and in sigma, then average")
+    expected, per_draw_variance = _exp_gradient_moments()
+    tolerance = EXP_TOLERANCE_SE * np.sqrt(per_draw_variance / EXP_MIN_DRAWS)
+    mistakes = [(expected[::-1], "the order is (d/d mu, d/d sigma)"),
+                (np.array([expected[0], expected[0]]),
+                 "d exp(mu + sigma eps) / d sigma = eps exp(mu + sigma eps): keep the factor eps"),
+                (np.array([expected[0], expected[1] / (2 * EXP_SIGMA)]),
+                 "that is the derivative in sigma^2: the exercise asks for d/d sigma"),
+                (np.array([expected[0], EXP_SIGMA * expected[1]]),
+                 "that is the derivative in log sigma: the exercise asks for d/d sigma")]
+    return report("Exercise 2 (gradient of E[exp(z)])", answer, expected, rtol=0, atol=tolerance,
+                  mistakes=mistakes,
+                  hint=f"differentiate exp(mu + sigma * eps) in mu and in sigma, then average over "
+                       f"at least {EXP_MIN_DRAWS:,} draws of eps")
 
 
 def check_score_variance(answer):
@@ -90,19 +150,35 @@ def check_score_variance(answer):
 
     Args:
         answer: Its variance (a number), or None. 5% tolerance, so a large
-            Monte Carlo estimate also passes.
+            simulation (10^6 draws or more) also passes.
 
     Returns:
         True when the answer matches the exact variance.
+
+    Example:
+
+    >>> check_score_variance(None)
+    Exercise 3 (score-function variance): not answered yet.
+    False
     """
     def single(z):
         return z**2 * (z - SCORE_MU) / SCORE_SIGMA**2
 
-    second_moment = _gaussian_expectation(lambda z: single(z) ** 2, SCORE_MU, SCORE_SIGMA)
-    first_moment = _gaussian_expectation(single, SCORE_MU, SCORE_SIGMA)
-    expected = (second_moment - first_moment**2) / SCORE_N
+    second_moment = gaussian_expectation(lambda z: single(z) ** 2, SCORE_MU, SCORE_SIGMA)
+    first_moment = gaussian_expectation(single, SCORE_MU, SCORE_SIGMA)
+    one_draw = second_moment - first_moment**2
+    expected = one_draw / SCORE_N
+    mistakes = [(one_draw, f"that is the variance of ONE draw: the average of n = {SCORE_N} draws "
+                           "has 1/n of it"),
+                (second_moment / SCORE_N,
+                 "a variance is E[g^2] - E[g]^2: subtract the squared mean"),
+                (4.0 * SCORE_SIGMA**2 / SCORE_N,
+                 "that is the reparameterised estimator 2z; the exercise asks for the score "
+                 "function")]
     return report("Exercise 3 (score-function variance)", answer, expected, rtol=5e-2,
+                  mistakes=mistakes,
                   hint="expand z = mu + sigma * eps and use E[eps^2k] = (2k - 1)!!; "
+                       "the score of mu is (z - mu) / sigma^2; "
                        "the average of n draws has 1/n of one draw's variance")
 
 
@@ -114,8 +190,117 @@ def check_wrong_std_variance(answer):
             ``z_log_var = WRONG_STD_Z_LOG_VAR``, or None.
 
     Returns:
-        True when it matches ``exp(2 * z_log_var)``.
+        True when it matches ``E[(exp(z_log_var) eps)^2]`` (quadrature).
+
+    Example:
+
+    >>> check_wrong_std_variance(None)
+    Exercise 4 (the missing factor 0.5): not answered yet.
+    False
     """
-    expected = np.exp(2.0 * WRONG_STD_Z_LOG_VAR)
+    scale = np.exp(WRONG_STD_Z_LOG_VAR)
+    expected = gaussian_expectation(lambda eps: (scale * eps) ** 2, 0.0, 1.0)
+    mistakes = [(scale, "that is the intended variance exp(z_log_var); the bug multiplies "
+                        "eps by exp(z_log_var) itself")]
     return report("Exercise 4 (the missing factor 0.5)", answer, expected, rtol=1e-3,
-                  hint="Var(a * eps) = a^2 for eps ~ N(0, 1)")
+                  mistakes=mistakes, hint="Var(a * eps) = a^2 for eps ~ N(0, 1)")
+
+
+def _layer_instance(name, layer):
+    """The layer to test: ``layer(seed=LAYER_SEED)`` for a class, else ``layer`` itself."""
+    import keras
+
+    if isinstance(layer, type):
+        ok, layer = call_student(name, layer, seed=LAYER_SEED)
+        if not ok:
+            return None
+    if not isinstance(layer, keras.layers.Layer):
+        verdict(name, False,
+                f"expected a keras.layers.Layer subclass, received {type(layer).__name__}")
+        return None
+    return layer
+
+
+def check_log_std_layer(layer):
+    """Exercise 5: a Keras layer ``[z_mean, z_log_std] -> z`` with its own SeedGenerator.
+
+    Checks, in this order: the output shape; the sample mean and variance of
+    each coordinate over ``LAYER_DRAWS`` rows (within ``LAYER_TOLERANCE_SE``
+    standard errors of ``z_mean`` and ``exp(z_log_std)^2``); that the
+    coordinates are uncorrelated; that two calls draw different noise; and
+    that gradients reach both inputs: ``dz/dz_mean = 1`` and
+    ``dz/dz_log_std = z - z_mean``.
+
+    Args:
+        layer: The layer class (called as ``layer(seed=LAYER_SEED)``) or an
+            instance; or None.
+
+    Returns:
+        True when every property holds.
+
+    Example:
+
+    >>> check_log_std_layer(None)
+    Exercise 5 (a log-std sampling layer): not answered yet.
+    False
+    """
+    import keras
+
+    name = "Exercise 5 (a log-std sampling layer)"
+    if layer is None:
+        return not_answered(name)
+    layer = _layer_instance(name, layer)
+    if layer is None:
+        return False
+    n, d = LAYER_DRAWS, len(LAYER_Z_MEAN)
+    z_mean = np.tile(LAYER_Z_MEAN, (n, 1))
+    z_log_std = np.tile(LAYER_Z_LOG_STD, (n, 1))
+    ok, z = call_student(name, layer, [z_mean, z_log_std])
+    if not ok:
+        return False
+    reason = shape_mismatch(z, (n, d))
+    if reason is not None:
+        return verdict(name, False, f"on inputs of shape {(n, d)}: {reason}")
+    z = to_array(z)
+    if not np.all(np.isfinite(z)):
+        return verdict(name, False, "z holds inf or nan")
+    std = np.exp(LAYER_Z_LOG_STD.astype("float64"))
+    k = LAYER_TOLERANCE_SE
+    if np.any(np.abs(z.mean(axis=0) - LAYER_Z_MEAN) > k * std / np.sqrt(n)):
+        return verdict(name, False, "the sample mean is not z_mean: return "
+                                    "z_mean + sigma * epsilon with epsilon ~ N(0, 1)")
+    if np.any(np.abs(z.var(axis=0, ddof=1) - std**2) > k * std**2 * np.sqrt(2.0 / (n - 1))):
+        return verdict(name, False, "the spread is wrong: the standard deviation is "
+                                    "exp(z_log_std), with no factor 0.5")
+    correlation = np.corrcoef(z, rowvar=False)[np.triu_indices(d, 1)]
+    if np.any(np.abs(correlation) > k / np.sqrt(n)):
+        return verdict(name, False, "the coordinates are correlated: draw epsilon with the full "
+                                    "shape of z_mean, one number per coordinate")
+    small_mean, small_log_std = z_mean[:4], z_log_std[:4]
+    first, second = (to_array(layer([small_mean, small_log_std])) for _ in range(2))
+    if np.allclose(first, second):
+        return verdict(name, False, "two calls gave the same z: draw with a "
+                                    "keras.random.SeedGenerator kept by the layer, not with a "
+                                    "fixed integer seed")
+
+    def summed(m, s):
+        out = layer([m, s])
+        return keras.ops.sum(out), out
+
+    try:
+        z_small, (grad_mean, grad_log_std) = value_and_gradients(summed, small_mean, small_log_std)
+    except NotImplementedError:
+        print(f"{name}: (gradients not checked on the {keras.backend.backend()!r} backend)")
+        return verdict(name, True)
+    except Exception as error:  # e.g. NumPy inside call: the tensors cannot be traced
+        return verdict(name, False, f"differentiating the layer raised {type(error).__name__}: "
+                                    f"{error}; use keras.ops and keras.random only")
+    if grad_mean is None or grad_log_std is None:
+        return verdict(name, False, "no gradient reaches z_mean or z_log_std: compute z from "
+                                    "the inputs with keras.ops, no NumPy and no stop_gradient")
+    expected_grad_log_std = z_small.astype("float64") - small_mean
+    if not (np.allclose(grad_mean, 1.0, atol=1e-5)
+            and np.allclose(grad_log_std, expected_grad_log_std, rtol=1e-4, atol=1e-5)):
+        return verdict(name, False, "the gradients are wrong: dz/dz_mean must be 1 and "
+                                    "dz/dz_log_std = sigma * epsilon = z - z_mean")
+    return verdict(name, True)
