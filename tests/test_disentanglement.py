@@ -6,6 +6,11 @@ import numpy as np
 import pytest
 
 from vae_keras.disentanglement import (
+    ELLIPSE_ASPECT,
+    _signed_distance,
+    bin_factors,
+    count_shared_images,
+    find_shared_images,
     discrete_entropy,
     discrete_mutual_information,
     discretize,
@@ -64,7 +69,7 @@ def test_discretize_equal_width_and_constant_column():
 
 def _factors(n=4000, seed=0):
     _, factors, _ = make_shapes_dataset(n, seed=seed)
-    return factors
+    return bin_factors(factors, num_bins=8)
 
 
 def test_perfect_code_scores_near_one():
@@ -111,33 +116,97 @@ def test_mig_matches_a_hand_computed_example():
 
 
 def test_shapes_dataset_shapes_range_and_factors():
-    images, factors, names = make_shapes_dataset(300, image_size=28, seed=5)
-    assert images.shape == (300, 28, 28, 1) and images.dtype == np.float32
-    assert factors.shape == (300, 4) and np.issubdtype(factors.dtype, np.integer)
+    images, factors, names = make_shapes_dataset(300, image_size=16, seed=5)
+    assert images.shape == (300, 16, 16, 1) and images.dtype == np.float32
+    assert factors.shape == (300, 4) and factors.dtype == np.float64
     assert names == ("shape", "scale", "x_position", "y_position")
     assert images.min() >= 0.0 and images.max() <= 1.0
     assert np.all(images.reshape(300, -1).max(axis=1) == 1.0)  # every image shows a shape
-    assert factors.min(axis=0).tolist() == [0, 0, 0, 0]
-    assert factors.max(axis=0).tolist() == [2, 3, 7, 7]
-    # No shape touches the border.
-    assert np.all(images[:, 0] == 0) and np.all(images[:, :, -1] == 0)
+    assert set(np.unique(factors[:, 0])) == {0.0, 1.0, 2.0}
+    assert np.all((factors[:, 1:] >= 0) & (factors[:, 1:] < 1))
+    assert len(np.unique(factors[:, 1])) == 300  # continuous, not a grid
+    # Anti-aliased: edge pixels are grey; no shape touches the border.
+    assert np.any((images > 0.05) & (images < 0.95))
+    assert np.all(images[:, 0] == 0) and np.all(images[:, -1] == 0)
+    assert np.all(images[:, :, 0] == 0) and np.all(images[:, :, -1] == 0)
+
+
+def test_shapes_dataset_ink_matches_the_analytic_area():
+    """The grey levels add up to the shape's area (pixel coverage), up to corner effects."""
+    size = 32
+    images, factors, _ = make_shapes_dataset(600, image_size=size, seed=3,
+                                             scale_range=(0.1, 0.3))
+    half = (0.1 + 0.2 * factors[:, 1]) * size
+    ink = images.reshape(len(images), -1).sum(axis=1)
+    areas = {0: (2 * half) ** 2,                          # square of side 2h
+             1: np.pi * half * (ELLIPSE_ASPECT * half),    # ellipse, half-axes h and 0.65h
+             2: 0.5 * (2 * half) * (2 * half)}             # triangle, base 2h, height 2h
+    for shape, area in areas.items():
+        rows = factors[:, 0] == shape
+        relative_error = np.abs(ink[rows] - area[rows]) / area[rows]
+        assert np.median(relative_error) < 0.03, shape
+        assert np.max(relative_error) < 0.12, shape
 
 
 def test_shapes_dataset_factors_control_the_image():
-    images, factors, _ = make_shapes_dataset(2000, seed=0)
+    images, factors, _ = make_shapes_dataset(3000, seed=0)
     ink = images.reshape(len(images), -1).sum(axis=1)
+    binned = bin_factors(factors, num_bins=4)
     # Larger scales cover more pixels for every shape.
     for shape in range(3):
-        means = [ink[(factors[:, 0] == shape) & (factors[:, 1] == s)].mean() for s in range(4)]
+        means = [ink[(binned[:, 0] == shape) & (binned[:, 1] == s)].mean() for s in range(4)]
         assert np.all(np.diff(means) > 0)
-    # The centre of mass moves right with x_position.
-    cols = np.arange(28)
-    centre_x = (images[..., 0].sum(axis=1) * cols).sum(axis=1) / ink
-    means = [centre_x[factors[:, 2] == p].mean() for p in range(8)]
-    assert np.all(np.diff(means) > 0)
-    # Identical factors give identical images.
-    same = np.all(factors == factors[0], axis=1)
-    assert np.all(images[same] == images[0])
+    # The centre of mass follows x_position (columns) and y_position (rows) linearly.
+    grid = np.arange(20) + 0.5
+    centre_x = (images[..., 0].sum(axis=1) * grid).sum(axis=1) / ink
+    centre_y = (images[..., 0].sum(axis=2) * grid).sum(axis=1) / ink
+    assert np.corrcoef(centre_x, factors[:, 2])[0, 1] > 0.95
+    squares = factors[:, 0] == 0  # symmetric in y (the triangle's centroid is lower)
+    assert np.corrcoef(centre_y[squares], factors[squares, 3])[0, 1] > 0.95
+
+
+def test_shapes_dataset_sub_pixel_moves_change_the_image():
+    # Render a square with the dataset's own rule at two centres a tenth of a pixel apart.
+    pixels = np.arange(16) + 0.5
+    renders = []
+    for centre in (7.0, 7.1):
+        d = _signed_distance(0, pixels[None, :] - centre, pixels[:, None] - 8.0, 3.0)
+        renders.append(np.clip(0.5 - d, 0, 1))
+    assert not np.array_equal(renders[0], renders[1])
+    # Row 8 crosses the square: full pixels inside, the left and right edge
+    # pixels cover 0.5 -/+ 0.1 of a pixel after the move (coverage along an edge).
+    np.testing.assert_allclose(renders[1][8, 4:11] - renders[0][8, 4:11],
+                               [-0.1, 0, 0, 0, 0, 0, 0.1], atol=1e-12)
+
+
+def test_held_out_shapes_are_distinct_from_training_shapes():
+    train, _, _ = make_shapes_dataset(5000, seed=1)
+    test, _, _ = make_shapes_dataset(1000, seed=2)
+    assert count_shared_images(test, train) == 0
+    assert count_shared_images(train[:10], train) == 10
+    mixed = np.concatenate([test[:3], train[:2], test[3:4]])
+    assert count_shared_images(mixed, train) == 2
+    np.testing.assert_array_equal(find_shared_images(mixed, train),
+                                  [False, False, False, True, True, False])
+    with pytest.raises(ValueError, match="same shape"):
+        find_shared_images(test, train[:, :10])
+
+
+def test_bin_factors_equal_width_bins():
+    factors = np.array([[0.0, 0.0, 0.099, 0.999], [2.0, 0.1, 0.5, 0.95]])
+    np.testing.assert_array_equal(bin_factors(factors, num_bins=10),
+                                  [[0, 0, 0, 9], [2, 1, 5, 9]])
+    _, factors, _ = make_shapes_dataset(5000, seed=4)
+    binned = bin_factors(factors, num_bins=10)
+    for k in range(1, 4):  # uniform factors: entropy close to log 10
+        assert discrete_entropy(binned[:, k]) == pytest.approx(math.log(10), abs=0.01)
+    assert discrete_entropy(binned[:, 0]) == pytest.approx(math.log(3), abs=0.01)
+    with pytest.raises(ValueError, match="shape"):
+        bin_factors(np.array([[0.5, 0.1, 0.1, 0.1]]))
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        bin_factors(np.array([[0.0, 1.0, 0.1, 0.1]]))
+    with pytest.raises(ValueError, match="num_bins"):
+        bin_factors(factors, num_bins=1)
 
 
 def test_shapes_dataset_is_reproducible():
@@ -151,11 +220,21 @@ def test_shapes_dataset_is_reproducible():
 
 @pytest.mark.parametrize("kwargs", [
     {"n": 0}, {"n": 2.5}, {"n": True}, {"n": 10, "image_size": 8},
-    {"n": 10, "num_scales": 0}, {"n": 10, "num_positions": -1}, {"n": 10, "seed": 1.5},
+    {"n": 10, "seed": 1.5}, {"n": 10, "scale_range": (0.3, 0.2)},
+    {"n": 10, "scale_range": (0.0, 0.2)}, {"n": 10, "scale_range": 0.2},
 ])
 def test_shapes_dataset_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         make_shapes_dataset(**kwargs)
+
+
+def test_perfect_code_on_a_full_factorial_grid_scores_exactly_one():
+    """Every combination once: the factors are exactly independent, so MI between
+    different factors is 0 and the gap of a code equal to the factors is H / H = 1."""
+    grid = np.indices((3, 5, 5, 5)).reshape(4, -1).T
+    mig, gaps = mutual_information_gap(grid.astype(float), grid, return_per_factor=True)
+    np.testing.assert_allclose(gaps, 1.0, rtol=1e-12)
+    assert mig == pytest.approx(1.0, rel=1e-12)
 
 
 def test_bad_arguments_raise():

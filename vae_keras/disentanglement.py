@@ -3,12 +3,23 @@
 A representation is *disentangled* when each generative factor of the data
 (shape, size, position, ...) is carried by one latent dimension and each
 latent dimension carries one factor. To measure that we need data whose
-factors we know: :func:`make_shapes_dataset` draws small images of squares,
-ellipses and triangles at known scales and positions. The
-:func:`mutual_information_gap` (MIG, Chen et al. 2018, "Isolating sources of
-disentanglement in VAEs") then scores a code: for each factor, the gap
-between the two latent dimensions that know most about it, as a fraction of
-what there is to know (the factor's entropy). Taught in notebook 05.
+factors we know: :func:`make_shapes_dataset` draws small anti-aliased images
+of squares, ellipses and triangles with a discrete shape and a continuous
+scale and position, so that two draws practically never give the same image
+and a test set drawn with another seed is held out
+(:func:`count_shared_images` checks it; :func:`find_shared_images` finds the
+rare coincidences left after binarisation). :func:`bin_factors` cuts the
+continuous factors into equal-width bins, and :func:`mutual_information_gap`
+(MIG, Chen et al. 2018, "Isolating sources of disentanglement in VAEs")
+scores a code: for each factor, the gap between the two latent dimensions
+that know most about it, as a fraction of what there is to know (the
+factor's entropy). Taught in notebook 05.
+
+The MIG estimator here is the one of ``disentanglement_lib`` (Locatello et
+al. 2019): each latent coordinate (usually the posterior mean) is binned into
+equal-width bins (20 by default) and the plug-in mutual information of the
+binned values is used; it is *not* Chen et al.'s estimator, which integrates
+over the full posterior ``q(z | x)``.
 
 Everything here is numpy on arrays (codes come from ``encoder.predict``);
 mutual informations and entropies are in nats.
@@ -20,6 +31,7 @@ import numpy as np
 
 SHAPE_NAMES = ("square", "ellipse", "triangle")
 FACTOR_NAMES = ("shape", "scale", "x_position", "y_position")
+ELLIPSE_ASPECT = 0.65  # height / width of the ellipse
 
 
 def _check_positive_int(value, name, minimum=1):
@@ -28,76 +40,173 @@ def _check_positive_int(value, name, minimum=1):
     return int(value)
 
 
-def _shape_masks(shape, dx, dy):
-    """Coverage of each shape in coordinates scaled so the shape spans [-1, 1]."""
-    square = (np.abs(dx) <= 1.0) & (np.abs(dy) <= 1.0)
-    # Wider than tall, so it differs from a disc and from the square.
-    ellipse = dx**2 + (dy / 0.65) ** 2 <= 1.0
-    # Apex up (image rows grow downwards): half-width grows from 0 to 1.
-    triangle = (np.abs(dy) <= 1.0) & (np.abs(dx) <= 0.5 * (dy + 1.0))
+def _signed_distance(shape, dx, dy, half):
+    """Approximate signed distance (pixels) to the outline; negative inside.
+
+    Exact for the square's and the triangle's straight edges (away from
+    corners); for the ellipse the normalised radius is scaled by its minor
+    half-axis, exact at the ends of that axis.
+    """
+    square = np.maximum(np.abs(dx), np.abs(dy)) - half
+    radius = np.sqrt(dx**2 + (dy / ELLIPSE_ASPECT) ** 2)
+    ellipse = (radius - half) * ELLIPSE_ASPECT
+    # Apex up (image rows grow downwards): base at dy = +half, apex at dy = -half,
+    # half-width 0.5 * (dy + half); 1.25 = 1 + 0.5**2 normalises the slanted edges.
+    triangle = np.maximum(dy - half, (np.abs(dx) - 0.5 * (dy + half)) / np.sqrt(1.25))
     return np.where(shape == 0, square, np.where(shape == 1, ellipse, triangle))
 
 
-def make_shapes_dataset(n, image_size=28, num_scales=4, num_positions=8, seed=0):
+def make_shapes_dataset(n, image_size=20, seed=0, scale_range=(0.12, 0.24)):
     """Draws images of simple shapes whose generative factors are known.
 
-    Four factors are drawn independently and uniformly from discrete grids:
-    ``shape`` (square, ellipse, triangle), ``scale`` (``num_scales`` sizes),
-    ``x_position`` and ``y_position`` (``num_positions`` centres each, chosen so
-    the largest shape stays inside the image). Each shape is rendered with
-    2 x 2 supersampling, so edge pixels are grey and a one-step move changes
-    the image smoothly. Discrete factors make the mutual information between
-    a factor and a (binned) latent well defined.
+    Four factors are drawn independently: ``shape`` uniformly from
+    (square, ellipse, triangle), and ``scale``, ``x_position`` and
+    ``y_position`` uniformly from the continuous interval [0, 1). The scale
+    sets the half-size linearly between ``scale_range[0]`` and
+    ``scale_range[1]`` times ``image_size``; the positions move the centre
+    over the range that keeps the largest shape inside the image. Shapes are
+    rendered with analytic anti-aliasing: a pixel's grey level is
+    ``clip(0.5 - d, 0, 1)`` with ``d`` the signed distance (in pixels) from
+    the pixel centre to the outline, which is the fraction of the pixel the
+    shape covers along a straight edge. The images are therefore continuous
+    functions of the factors: a sub-pixel move changes the edge pixels, and
+    two independent draws practically never give the same image.
 
     Args:
         n: Number of images, an int >= 1.
-        image_size: Height and width in pixels, an int >= 16 (28 matches
-            MNIST and the course's plotting helpers).
-        num_scales: Number of distinct sizes, an int >= 1.
-        num_positions: Number of distinct centres per axis, an int >= 1.
+        image_size: Height and width in pixels, an int >= 12.
         seed: Integer seed; the same arguments give the same images.
+        scale_range: ``(smallest, largest)`` half-size as a fraction of
+            ``image_size``, with ``0 < smallest <= largest < 0.45``.
 
     Returns:
-        A tuple ``(images, factors, factor_names)``: float32 images in [0, 1]
-        of shape ``(n, image_size, image_size, 1)``; int64 factor indices of
-        shape ``(n, 4)`` (column ``k`` lies in ``[0, number of values of
-        factor k)``); and the tuple of the four factor names.
+        A tuple ``(images, factors, factor_names)``: float32 grey-level
+        images in [0, 1] of shape ``(n, image_size, image_size, 1)``;
+        float64 factors of shape ``(n, 4)`` (column 0 the shape index 0, 1
+        or 2; columns 1-3 the continuous factors in [0, 1)); and the tuple
+        of the four factor names. Use :func:`bin_factors` before computing
+        mutual informations.
 
     Example:
 
     >>> images, factors, names = make_shapes_dataset(100, seed=0)
     >>> images.shape, factors.shape, names[0]
-    ((100, 28, 28, 1), (100, 4), 'shape')
+    ((100, 20, 20, 1), (100, 4), 'shape')
     """
     n = _check_positive_int(n, "n")
-    image_size = _check_positive_int(image_size, "image_size", minimum=16)
-    num_scales = _check_positive_int(num_scales, "num_scales")
-    num_positions = _check_positive_int(num_positions, "num_positions")
+    image_size = _check_positive_int(image_size, "image_size", minimum=12)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"`seed` must be an int; received {seed!r}.")
+    try:
+        smallest, largest = (float(v) for v in scale_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`scale_range` must be a pair of numbers; received {scale_range!r}.") from None
+    if not 0.0 < smallest <= largest < 0.45:
+        raise ValueError(
+            f"`scale_range` must satisfy 0 < smallest <= largest < 0.45; received {scale_range!r}.")
 
     rng = np.random.default_rng(seed)
-    sizes = (len(SHAPE_NAMES), num_scales, num_positions, num_positions)
-    factors = np.stack([rng.integers(0, size, n) for size in sizes], axis=1).astype("int64")
+    shape = rng.integers(0, len(SHAPE_NAMES), n)
+    continuous = rng.random((n, 3))
+    factors = np.column_stack([shape.astype("float64"), continuous])
 
-    # Half-sizes from 12% to 24% of the image; centres keep the largest inside.
-    half_sizes = np.linspace(0.12, 0.24, num_scales) * image_size
-    margin = half_sizes[-1] + 1.0
-    centres = np.linspace(margin, image_size - margin, num_positions)
-    shape = factors[:, 0, None, None]
-    half = half_sizes[factors[:, 1]][:, None, None]
-    centre_x = centres[factors[:, 2]][:, None, None]
-    centre_y = centres[factors[:, 3]][:, None, None]
-
-    images = np.zeros((n, image_size, image_size), dtype="float32")
-    pixel = np.arange(image_size, dtype="float32")
-    for offset_y in (0.25, 0.75):  # 2 x 2 sub-pixel samples per pixel
-        for offset_x in (0.25, 0.75):
-            dx = (pixel[None, None, :] + offset_x - centre_x) / half
-            dy = (pixel[None, :, None] + offset_y - centre_y) / half
-            images += _shape_masks(shape, dx, dy)
-    images /= 4.0
+    half = (smallest + (largest - smallest) * continuous[:, 0]) * image_size
+    margin = largest * image_size + 1.5  # the largest shape and its grey rim stay inside
+    centre_x = margin + continuous[:, 1] * (image_size - 2 * margin)
+    centre_y = margin + continuous[:, 2] * (image_size - 2 * margin)
+    pixel_centres = np.arange(image_size) + 0.5
+    dx = pixel_centres[None, None, :] - centre_x[:, None, None]
+    dy = pixel_centres[None, :, None] - centre_y[:, None, None]
+    distance = _signed_distance(shape[:, None, None], dx, dy, half[:, None, None])
+    images = np.clip(0.5 - distance, 0.0, 1.0).astype("float32")
     return images[..., None], factors, FACTOR_NAMES
+
+
+def bin_factors(factors, num_bins=10):
+    """Discretises the factors of :func:`make_shapes_dataset` for MIG.
+
+    Column 0 (the shape, already discrete) is kept; each continuous column
+    (values in [0, 1)) is cut into ``num_bins`` equal-width bins of [0, 1),
+    i.e. bin ``floor(value * num_bins)``. The factors are uniform, so the
+    bins are equally likely and each binned factor has entropy close to
+    ``log(num_bins)`` nats.
+
+    Args:
+        factors: Array ``(n, 4)`` as returned by :func:`make_shapes_dataset`.
+        num_bins: Bins per continuous factor, an int >= 2.
+
+    Returns:
+        int64 array ``(n, 4)``.
+
+    Example:
+
+    >>> bin_factors(np.array([[2.0, 0.05, 0.5, 0.999]]), num_bins=10)
+    array([[2, 0, 5, 9]])
+    """
+    num_bins = _check_positive_int(num_bins, "num_bins", minimum=2)
+    factors = np.asarray(factors, dtype="float64")
+    if factors.ndim != 2 or factors.shape[1] != len(FACTOR_NAMES):
+        raise ValueError(
+            f"`factors` must have shape (n, {len(FACTOR_NAMES)}); received {factors.shape}.")
+    shape, continuous = factors[:, 0], factors[:, 1:]
+    if not np.all(np.isin(shape, np.arange(len(SHAPE_NAMES)))):
+        raise ValueError("Column 0 of `factors` must hold shape indices 0, 1 or 2.")
+    if not np.all((continuous >= 0.0) & (continuous < 1.0)):
+        raise ValueError("Columns 1-3 of `factors` must lie in [0, 1).")
+    binned = np.minimum((continuous * num_bins).astype("int64"), num_bins - 1)
+    return np.column_stack([shape.astype("int64"), binned])
+
+
+def find_shared_images(images, reference):
+    """Which of ``images`` are exactly equal to some image in ``reference``.
+
+    Use it to make a test set held out image by image:
+    ``x_test[~find_shared_images(x_test, x_train)]``.
+
+    Args:
+        images: Array ``(n, ...)``.
+        reference: Array ``(m, ...)`` with the same per-image shape.
+
+    Returns:
+        A boolean array of shape ``(n,)``.
+
+    Example:
+
+    >>> a = np.array([[0.0, 1.0], [1.0, 1.0]])
+    >>> find_shared_images(a, np.array([[1.0, 1.0], [0.5, 0.5]]))
+    array([False,  True])
+    """
+    images = np.ascontiguousarray(images)
+    reference = np.ascontiguousarray(reference, dtype=images.dtype)
+    if images.ndim == 0 or reference.ndim == 0 or images.shape[1:] != reference.shape[1:]:
+        raise ValueError(
+            f"`images` and `reference` must hold images of the same shape; received arrays "
+            f"of shapes {images.shape} and {reference.shape}.")
+    seen = {row.tobytes() for row in reference.reshape(len(reference), -1)}
+    return np.array([row.tobytes() in seen for row in images.reshape(len(images), -1)],
+                    dtype=bool)
+
+
+def count_shared_images(images, reference):
+    """How many of ``images`` are exactly equal to some image in ``reference``.
+
+    A test set is held out when ``count_shared_images(x_test, x_train) == 0``.
+
+    Args:
+        images: Array ``(n, ...)``.
+        reference: Array ``(m, ...)`` with the same per-image shape.
+
+    Returns:
+        An int in ``[0, n]``.
+
+    Example:
+
+    >>> a = np.array([[0.0, 1.0], [1.0, 1.0]])
+    >>> count_shared_images(a, np.array([[1.0, 1.0], [0.5, 0.5]]))
+    1
+    """
+    return int(find_shared_images(images, reference).sum())
 
 
 def _as_labels(values, name):
@@ -260,9 +369,15 @@ def mutual_information_gap(codes, factors, num_bins=20, return_per_factor=False)
     the gap between the largest and the second largest, divided by the
     factor's entropy ``H(v_k)``, is 1 when exactly one dimension captures the
     factor completely and 0 when no dimension does or when two capture it
-    equally. MIG is the mean over factors (Chen et al. 2018). As in
-    Locatello et al. (2019), the code is binned into equal-width bins and the
-    discrete plug-in estimate of the mutual information is used.
+    equally. MIG is the mean over factors (Chen et al. 2018).
+
+    The estimator is ``disentanglement_lib``'s (Locatello et al. 2019), not
+    Chen et al.'s: each code column (usually the posterior mean) is binned
+    into ``num_bins`` equal-width bins with :func:`discretize`, and the
+    plug-in mutual information of the binned values with the discrete
+    factors is used (Chen et al. integrate over the full posterior
+    ``q(z | x)`` instead). Continuous factors must be binned first
+    (e.g. :func:`bin_factors`).
 
     Args:
         codes: Array ``(num_examples, latent_dim)`` with ``latent_dim >= 2``,
