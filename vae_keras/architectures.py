@@ -18,19 +18,17 @@ import math
 import keras
 from keras import layers
 
-from vae_keras.models import _as_shape
+from vae_keras.models import _as_shape, _check_positive_int, _is_int
 
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear", None)
 
 
 def _is_positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return _is_int(value) and value > 0
 
 
 def _check_latent_dim(latent_dim):
-    if not _is_positive_int(latent_dim):
-        raise ValueError(f"`latent_dim` must be a positive int; received {latent_dim!r}.")
-    return latent_dim
+    return _check_positive_int(latent_dim, "latent_dim")
 
 
 def _check_units(units, name):
@@ -232,8 +230,7 @@ def conv_encoder(input_shape=(28, 28, 1), latent_dim=2, filters=(32, 64), dense_
     input_shape = _check_image_shape(input_shape, "input_shape")
     latent_dim = _check_latent_dim(latent_dim)
     filters = _check_filters(filters)
-    if not _is_positive_int(dense_units):
-        raise ValueError(f"`dense_units` must be a positive int; received {dense_units!r}.")
+    _check_positive_int(dense_units, "dense_units")
     x_input = keras.Input(shape=input_shape, name="x")
     condition, condition_flat = _condition_input(condition_shape)
     hidden = x_input
@@ -284,8 +281,7 @@ def conv_decoder(output_shape=(28, 28, 1), latent_dim=2, filters=(64, 32), dense
     output_shape = _check_image_shape(output_shape, "output_shape")
     latent_dim = _check_latent_dim(latent_dim)
     filters = _check_filters(filters)
-    if not _is_positive_int(dense_units):
-        raise ValueError(f"`dense_units` must be a positive int; received {dense_units!r}.")
+    _check_positive_int(dense_units, "dense_units")
     activation = _check_output_activation(output_activation)
     height, width, channels = output_shape[0] // 4, output_shape[1] // 4, output_shape[2]
     z_input = keras.Input(shape=(latent_dim,), name="z")
