@@ -143,8 +143,9 @@ def test_package_decoders_give_exact_losses_and_probabilities_from_predict(make_
     z = np.random.default_rng(0).normal(size=(3, 2)).astype("float32")
     probabilities = decoder.predict(z, verbose=0)
     assert probabilities.min() >= 0.0 and probabilities.max() <= 1.0
-    logits = keras.ops.convert_to_numpy(vae._logits_decoder(z))
+    logits = keras.ops.convert_to_numpy(vae.logits_decoder(z))
     np.testing.assert_allclose(1.0 / (1.0 + np.exp(-logits)), probabilities, rtol=1e-5, atol=1e-6)
+    assert set(map(id, vae.logits_decoder.weights)) <= set(map(id, decoder.weights))
     np.testing.assert_allclose(vae.decode(z), probabilities, rtol=1e-6)
 
 
@@ -155,7 +156,7 @@ def test_lecture_style_sigmoid_decoder_still_works_but_is_not_exact(digit_images
     h = layers.Flatten()(x)
     encoder = keras.Model(x, [layers.Dense(2)(h), layers.Dense(2)(h)])
     vae = VAE((28, 28, 1), encoder, decoder, Sampling(seed=0), 1.0)
-    assert not vae.exact_likelihood
+    assert not vae.exact_likelihood and vae.logits_decoder is None
     history = vae.fit(digit_images[0][:64], epochs=1, batch_size=32, verbose=0)
     assert np.isfinite(history.history["loss"][0])
 
@@ -165,6 +166,7 @@ def test_logits_decoder_with_from_logits_true(digit_images):
     decoder = keras.Model(z, layers.Reshape((28, 28, 1))(layers.Dense(784)(z)))
     vae = VAE((28, 28, 1), mlp_encoder((28, 28, 1), 2, hidden_units=(8,)), decoder,
               from_logits=True)
+    assert vae.logits_decoder is decoder
     codes = np.zeros((2, 2), "float32")
     np.testing.assert_allclose(vae.decode(codes), 0.5 * np.ones((2, 28, 28, 1)), atol=1e-6)
     assert vae.predict(digit_images[0][:4], verbose=0).max() <= 1.0
@@ -184,7 +186,7 @@ def test_model_loss_is_exact_bernoulli_nll_of_its_logits(digit_images):
     # Large logits: saturate the sigmoid in float32.
     decoder.get_layer("output_flat").bias.assign(np.tile([40.0, -40.0], 392))
     vae = VAE((28, 28, 1), encoder, decoder)
-    logits = keras.ops.convert_to_numpy(vae._logits_decoder(np.zeros((1, 2), "float32")))
+    logits = keras.ops.convert_to_numpy(vae.logits_decoder(np.zeros((1, 2), "float32")))
     nll = numpy_bernoulli_nll(x.reshape(32, -1), logits.reshape(1, -1)).sum(axis=1).mean()
     kl = 0.5 * 2 * (math.exp(-30.0) - 1.0 + 30.0)
     scores = vae.evaluate(x, verbose=0, return_dict=True)

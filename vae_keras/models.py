@@ -600,6 +600,18 @@ class VariationalAutoencoder(keras.Model):
         self._beta.assign(_check_beta(value))
 
     @property
+    def logits_decoder(self):
+        """The model ``z -> logits`` the loss uses, sharing the decoder's weights.
+
+        The decoder up to its final ``Activation("sigmoid")`` when it has one,
+        the decoder itself with ``from_logits=True``, else None (the loss then
+        uses clipped probabilities).
+        """
+        if self._logits_decoder is not None:
+            return self._logits_decoder
+        return self.decoder if self.from_logits else None
+
+    @property
     def exact_likelihood(self):
         """True when the loss is computed exactly (from logits, or Gaussian)."""
         return self.likelihood == "gaussian" or self._loss_from_logits
