@@ -21,6 +21,7 @@ def no_env(monkeypatch):
     """Neither the MNIST path nor fast mode comes from the caller's shell."""
     monkeypatch.delenv(data.MNIST_ENV, raising=False)
     monkeypatch.delenv(data.FAST_ENV, raising=False)
+    monkeypatch.delenv(data.ALL_DATA_ENV, raising=False)
 
 
 def assert_scaled_like(loaded, arrays):
@@ -49,6 +50,58 @@ def test_load_mnist_from_path(fake_mnist, no_env):
     # The grey edge column survives scaling: values strictly inside (0, 1) exist.
     x_train = loaded[0][0]
     assert np.any((x_train > 0) & (x_train < 1))
+
+
+def test_load_mnist_keeps_the_first_n_images_of_each_split(fake_mnist, no_env):
+    path, arrays = fake_mnist
+    (x_train, y_train), (x_test, y_test) = load_mnist(path=path, n_train=10, n_test=3)
+    assert x_train.shape == (10, 28, 28, 1) and x_test.shape == (3, 28, 28, 1)
+    np.testing.assert_allclose(x_train[..., 0], arrays["x_train"][:10] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(y_test, arrays["y_test"][:3])
+    # Exactly as many images as the source holds is allowed.
+    assert load_mnist(path=path, n_train=64)[0][0].shape == (64, 28, 28, 1)
+
+
+def test_the_data_rule_gives_the_same_shapes_whatever_the_source(tmp_path, no_env):
+    """The course's numbers of images from a file shaped like the offline split
+    and from one shaped like Keras' download (60,000 / 10,000)."""
+    rng = np.random.default_rng(0)
+    shapes = {}
+    for name, (n_train, n_test) in {"offline": (8000, 2000), "download": (60000, 10000)}.items():
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, x_train=rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+                 y_train=rng.integers(0, 10, n_train).astype(np.uint8),
+                 x_test=rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+                 y_test=rng.integers(0, 10, n_test).astype(np.uint8))
+        (x_train, y_train), (x_test, y_test) = load_mnist(path, n_train=data.N_TRAIN,
+                                                          n_test=data.N_TEST)
+        shapes[name] = (x_train.shape, y_train.shape, x_test.shape, y_test.shape)
+    assert shapes["offline"] == shapes["download"] == (
+        (8000, 28, 28, 1), (8000,), (2000, 28, 28, 1), (2000,))
+
+
+def test_load_mnist_refuses_more_images_than_the_source_holds(fake_mnist, no_env):
+    path, _ = fake_mnist
+    with pytest.raises(ValueError, match=r"`n_train`=65 .*holds \(64\)"):
+        load_mnist(path=path, n_train=65)
+    with pytest.raises(ValueError, match=r"`n_test`=17 .*held-out.*\(16\)"):
+        load_mnist(path=path, n_test=17)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "8000", True])
+def test_load_mnist_refuses_a_bad_number_of_images(fake_mnist, no_env, bad):
+    path, _ = fake_mnist
+    with pytest.raises(ValueError, match="`n_train` must be a positive int"):
+        load_mnist(path=path, n_train=bad)
+
+
+def test_all_data_switch_lifts_the_caps(fake_mnist, no_env, monkeypatch):
+    path, _ = fake_mnist
+    assert not data.all_data()
+    monkeypatch.setenv(data.ALL_DATA_ENV, "1")
+    assert data.all_data()
+    (x_train, _), (x_test, _) = load_mnist(path=path, n_train=10, n_test=3)
+    assert len(x_train) == 64 and len(x_test) == 16
 
 
 def test_load_mnist_from_environment_variable(fake_mnist, no_env, monkeypatch):
