@@ -75,6 +75,7 @@ def test_assigning_beta_changes_a_compiled_evaluate(digit_images):
 def test_kl_warmup_per_epoch_takes_effect_inside_compiled_fit(digit_images):
     keras.utils.set_random_seed(0)
     vae = small_vae()
+    vae.compile(optimizer="adam", steps_per_execution=1)  # RecordBeta reads batch 0 alone
     recorder = RecordBeta()
     history = vae.fit(digit_images[0][:128], epochs=5, batch_size=32, verbose=0,
                       callbacks=[KLWarmup(target_beta=1.0, epochs=4), recorder])
@@ -83,17 +84,29 @@ def test_kl_warmup_per_epoch_takes_effect_inside_compiled_fit(digit_images):
     np.testing.assert_allclose(recorder.implied, [0.0, 0.25, 0.5, 0.75, 1.0], atol=1e-3)
 
 
-def test_kl_warmup_per_step_takes_effect_inside_compiled_fit(digit_images):
+@pytest.mark.parametrize("steps_per_execution, expected", [
+    (1, [0.3, 0.7, 0.8]),  # 4 steps per epoch: epoch 0 ends at step 3 (beta 0.3)...
+    (2, [0.2, 0.6, 0.8]),  # two steps per call: beta set at steps 0, 2, 4, 6, 8
+    (16, [0.0, 0.4, 0.8]),  # the default: one call per 4-step epoch
+])
+def test_kl_warmup_per_step_takes_effect_inside_compiled_fit(digit_images, steps_per_execution,
+                                                             expected):
     keras.utils.set_random_seed(0)
     vae = small_vae()
+    vae.compile(optimizer="adam", **({} if steps_per_execution == 16
+                                     else {"steps_per_execution": steps_per_execution}))
+    assert vae.steps_per_execution == steps_per_execution
     history = vae.fit(digit_images[0][:128], epochs=3, batch_size=32, verbose=0,
                       callbacks=[KLWarmup(target_beta=0.8, steps=8)])
-    # 4 steps per epoch: epoch 0 ends at step 3 (beta 0.3), epoch 1 at step 7 (0.7).
-    assert history.history["beta"] == pytest.approx([0.3, 0.7, 0.8])
+    assert history.history["beta"] == pytest.approx(expected)
     # The epoch's loss is the mean over its steps of recon + beta_step * kl_step:
-    # with beta rising, loss - recon lies strictly between 0 and 0.8 * kl.
+    # with beta rising within epoch 0, loss - recon lies strictly between 0 and
+    # 0.8 * kl; with one call per epoch, epoch 0 trains at beta = 0 throughout.
     first = history.history["loss"][0] - history.history["reconstruction_loss"][0]
-    assert 0 < first < 0.8 * history.history["kl_loss"][0]
+    if steps_per_execution < 4:
+        assert 0 < first < 0.8 * history.history["kl_loss"][0]
+    else:
+        assert first == pytest.approx(0.0, abs=1e-4)
 
 
 def test_kl_warmup_rejects_bad_arguments():

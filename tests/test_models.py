@@ -11,6 +11,7 @@ Runs on TensorFlow (default) and on JAX (``KERAS_BACKEND=jax``).
 """
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -481,9 +482,13 @@ def test_vae_saves_and_loads_without_custom_objects(digit_images, tmp_path):
     vae.fit(x, epochs=1, batch_size=32, verbose=0)
     path = tmp_path / "vae.keras"
     vae.save(path)
-    loaded = keras.models.load_model(path)  # no custom_objects
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "compile() was not called as part of model loading"
+        loaded = keras.models.load_model(path)  # no custom_objects
 
     assert type(loaded) is VariationalAutoencoder
+    assert loaded.compiled and loaded.steps_per_execution == vae.steps_per_execution == 16
+    assert type(loaded.optimizer) is type(vae.optimizer)
     assert loaded.beta == 0.5 and loaded.likelihood == "gaussian"
     assert loaded.data_shape == IMAGE_SHAPE
     assert isinstance(loaded.encoder, keras.Model) and isinstance(loaded.decoder, keras.Model)

@@ -31,7 +31,10 @@ class KLWarmup(keras.callbacks.Callback):
             of ``epochs`` and ``steps``.
         steps: Positive int: warm up over this many optimizer steps (batches).
             On JAX, each assignment first syncs the training state into the
-            model's variables, which costs a little time per step.
+            model's variables, which costs a little time per step. With
+            ``steps_per_execution = N`` (16 for a vae_keras model, see
+            ``VariationalAutoencoder.compile``) beta changes once every N
+            batches, to its value at the first of them.
         start_beta: Number >= 0, the ``beta`` at the start (default 0).
 
     Example:
@@ -53,7 +56,7 @@ class KLWarmup(keras.callbacks.Callback):
         self.start_beta = _check_non_negative_number(start_beta, "start_beta")
         self.epochs = None if epochs is None else _check_positive_int(epochs, "epochs")
         self.steps = None if steps is None else _check_positive_int(steps, "steps")
-        self._step = 0
+        self._epoch_start = 0
 
     def beta_at(self, count):
         """The ``beta`` after ``count`` epochs (or steps) of warm-up."""
@@ -73,17 +76,22 @@ class KLWarmup(keras.callbacks.Callback):
             self.model.jax_state_sync()
         self.model.beta.assign(value)
 
-    def on_train_begin(self, logs=None):
-        self._step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+    def _iterations(self):
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.epochs is not None:
             self._assign(self.beta_at(epoch))
+        else:  # the optimizer's step count is in sync at every epoch's start
+            self._epoch_start = self._iterations()
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self.steps is not None and self._step <= self.steps:
-            self._assign(self.beta_at(self._step))
-        self._step += 1
+        # `batch` is the epoch's step index, also when the model runs several
+        # steps per compiled call (steps_per_execution > 1): beta then moves
+        # once per call, to its value at the call's first step.
+        step = self._epoch_start + batch
+        if self.steps is not None and step <= self.steps:
+            self._assign(self.beta_at(step))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

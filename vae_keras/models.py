@@ -508,6 +508,9 @@ def _sigmoid_logits_model(decoder):
 # --- the models ---------------------------------------------------------------
 
 
+DEFAULT_STEPS_PER_EXECUTION = 16  # see VariationalAutoencoder.compile
+
+
 @keras.saving.register_keras_serializable(package="vae_keras")
 class VariationalAutoencoder(keras.Model):
     """A VAE as a Keras model: ``fit(x)`` minimises ``reconstruction + beta * KL``.
@@ -578,6 +581,35 @@ class VariationalAutoencoder(keras.Model):
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
         # The encoder and decoder arrive built; the only own weight is beta.
         self.built = True
+
+    def compile(self, optimizer="rmsprop", *args, steps_per_execution=None, **kwargs):
+        """``keras.Model.compile`` with a faster default ``steps_per_execution``.
+
+        Args:
+            optimizer, *args, **kwargs: As ``keras.Model.compile``; a VAE
+                needs no ``loss`` (its loss is built in).
+            steps_per_execution: Batches per compiled call. None (default):
+                ``DEFAULT_STEPS_PER_EXECUTION`` (16), which trains these
+                small models about 1.3x faster on a CPU by calling the
+                compiled step less often from Python (measured with
+                ``tools/benchmark_backends.py``); 1 on the torch backend,
+                which does not support more. Callbacks' batch hooks then run
+                once per call (``KLWarmup`` counts the batches it skipped).
+
+        Example:
+
+        >>> vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # doctest: +SKIP
+        """
+        if steps_per_execution is None:
+            steps_per_execution = (1 if keras.backend.backend() == "torch"
+                                   else DEFAULT_STEPS_PER_EXECUTION)
+        super().compile(optimizer, *args, steps_per_execution=steps_per_execution, **kwargs)
+
+    def compile_from_config(self, config):
+        """Compiles a loaded model as it was saved (``keras.models.load_model`` calls it)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:  # optimizer variables, so that the saved ones load into them
+            self.optimizer.build(self.trainable_variables)
 
     def _resolve_output_head(self):
         """Decides whether the loss sees logits, and from which model."""
