@@ -153,6 +153,31 @@ def test_python_dash_m_entry_point(tmp_path):
     assert "--epochs" in result.stderr
 
 
+def test_the_command_line_prints_no_tensorflow_start_up_noise(tiny_mnist, tmp_path):
+    """A new user's first run: no C++ log lines (oneDNN, CUDA, cuInit) on stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "vae_keras", "train", "--epochs", "1", "--batch-size", "32",
+         "--max-train", "64", "--num-samples", "2", "--mnist-path", tiny_mnist,
+         "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    noise = [line for line in result.stderr.splitlines()
+             if any(m in line for m in ("I0000", "E0000", "W0000", "absl::InitializeLog",
+                                         "cuInit", "oneDNN", "cuda"))]
+    assert noise == []
+    assert "Run directory:" in result.stdout
+
+
+def test_stderr_that_is_not_start_up_noise_is_passed_on(capfd):
+    from vae_keras._quiet import quiet_native_stderr
+
+    with quiet_native_stderr():
+        os.write(2, b"I0000 00:00:1 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"a real error\n")
+    assert capfd.readouterr().err == "a real error\n"
+
+
 def test_data_parallel_on_two_virtual_jax_devices(tiny_mnist, tmp_path):
     """--data-parallel trains with keras.distribution across 2 CPU devices (JAX)."""
     pytest.importorskip("jax")

@@ -1,11 +1,18 @@
 """vae_keras: the lecture's VAE builder on Keras 3, with its course notebooks."""
 
+from vae_keras._quiet import quiet_tensorflow_start_up
+
+quiet_tensorflow_start_up()  # before Keras imports TensorFlow: no C++ start-up lines
+
 from vae_keras.autodiff import value_and_grad
 from vae_keras.callbacks import KLWarmup
 from vae_keras.data import (
+    N_TEST,
+    N_TRAIN,
     TEST_SEED,
     TRAIN_SEED,
     DynamicBinarization,
+    all_data,
     binarize,
     by_mode,
     fast_mode,
@@ -27,6 +34,7 @@ from vae_keras.models import (
     kl_divergence,
     reconstruction_loss,
 )
+from vae_keras.stats import compare_seeds, mean_se, paired_difference
 
 __version__ = "0.1.0"
 
@@ -36,15 +44,19 @@ __all__ = sorted([
     "DynamicBinarization",
     "KLWarmup",
     "LIKELIHOODS",
+    "N_TEST",
+    "N_TRAIN",
     "Sampling",
     "TEST_SEED",
     "TRAIN_SEED",
     "VAE",
     "VariationalAutoencoder",
     "active_units",
+    "all_data",
     "binarize",
     "by_mode",
     "check_data",
+    "compare_seeds",
     "continuous_bernoulli_log_normalizer",
     "continuous_bernoulli_mean",
     "elbo",
@@ -54,7 +66,9 @@ __all__ = sorted([
     "kl_per_dimension",
     "load_mnist",
     "log_likelihood",
+    "mean_se",
     "one_hot",
+    "paired_difference",
     "reconstruction_loss",
     "value_and_grad",
 ])
