@@ -1,5 +1,9 @@
 """Worked solutions of the notebooks' exercises: one module per notebook.
 
+For instructors: this folder is outside the installed package (the wheel
+holds the checks in ``vae_keras.exercises``, not these answers). Import it
+from the repository root (``tests/conftest.py`` puts the root on the path).
+
 Each function is named after the check it answers (``nb04.kl`` answers
 ``vae_keras.exercises.nb04.check_kl``), takes no argument and returns what
 the notebook's cell passes to the check: a number, an array, or, for a
@@ -11,7 +15,7 @@ each solution to its check) can fail.
 Example:
 
 >>> from vae_keras.exercises import nb02
->>> from vae_keras.exercises.solutions import nb02 as solutions
+>>> from solutions import nb02 as solutions
 >>> nb02.check_kl_to_prior(solutions.kl_to_prior())
 Exercise 1 (KL to the prior): correct.
 True

@@ -3,8 +3,13 @@ fake MNIST file in Keras' ``mnist.npz`` format, so no test needs a network.
 """
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# The worked solutions (solutions/) live at the repository root, outside the
+# installed package: make them importable for the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tests of the worked solutions of notebooks 07 and 08 (``vae_keras.exercises.solutions``).
+"""Tests of the worked solutions of notebooks 07 and 08 (``solutions/`` at the repository root, not in the installed package).
 
 Every check of ``vae_keras.exercises.nb07`` and ``nb08`` has a solution
 named after it, and the check accepts it; a few small mistakes built from
@@ -15,8 +15,8 @@ import pytest
 from keras import ops
 
 from vae_keras.exercises import nb07, nb08
-from vae_keras.exercises.solutions import nb07 as sol07
-from vae_keras.exercises.solutions import nb08 as sol08
+from solutions import nb07 as sol07
+from solutions import nb08 as sol08
 
 PAIRS = {"nb07": (nb07, sol07), "nb08": (nb08, sol08)}
 CHECKS = [(module, name) for module, (checks, _) in PAIRS.items()

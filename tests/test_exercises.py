@@ -1,7 +1,7 @@
 """Tests of the exercise checks (``vae_keras.exercises``) and their worked solutions.
 
 For every check of notebooks 00-06: ``None`` returns False without raising;
-the worked solution (``vae_keras.exercises.solutions``) passes; each typical
+the worked solution (``solutions/`` at the repository root, not in the installed package) passes; each typical
 mistake, computed here by its own buggy code, fails; the right value in the
 wrong shape fails. The checks compute their expected values by routes
 independent of the solutions (quadrature against closed forms, matrix
@@ -19,13 +19,13 @@ import pytest
 from keras import ops
 
 from vae_keras.exercises import _check, nb00, nb01, nb02, nb03, nb04, nb05, nb06
-from vae_keras.exercises import solutions as solutions_package
-from vae_keras.exercises.solutions import nb03 as sol03
-from vae_keras.exercises.solutions import nb04 as sol04
+import solutions as solutions_package
+from solutions import nb03 as sol03
+from solutions import nb04 as sol04
 
 MODULES = {name: importlib.import_module(f"vae_keras.exercises.{name}") for name in
            ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06")}
-SOLUTIONS = {name: importlib.import_module(f"vae_keras.exercises.solutions.{name}")
+SOLUTIONS = {name: importlib.import_module(f"solutions.{name}")
              for name in MODULES}
 
 

@@ -9,8 +9,9 @@ number where one number is asked, an array of the stated shape otherwise.
 Coding exercises take the student's function or layer class and run it on
 inputs chosen so that the typical mistakes give different results.
 
-Worked solutions, one function per exercise, are in
-:mod:`vae_keras.exercises.solutions`.
+Worked solutions, one function per exercise, are for instructors: they
+live in the repository's ``solutions/`` folder, outside the installed
+package (the wheel does not ship them).
 """
 
 from vae_keras.exercises._check import report  # noqa: F401

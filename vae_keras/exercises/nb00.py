@@ -1,7 +1,7 @@
 """Answer checks for ``notebooks/00_quickstart.ipynb``.
 
 Each check computes the expected value itself, by a route independent of
-the worked solutions in :mod:`vae_keras.exercises.solutions.nb00`, prints
+the worked solutions in :mod:`solutions.nb00`, prints
 "correct" or "not yet", and returns a bool. ``None`` means "not answered yet".
 
 Example:

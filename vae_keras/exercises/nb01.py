@@ -2,7 +2,7 @@
 
 Each check computes the expected value itself from the constants below, by
 a route independent of the worked solutions in
-:mod:`vae_keras.exercises.solutions.nb01` (a numerical integral where the
+:mod:`solutions.nb01` (a numerical integral where the
 solution uses a closed form), prints "correct" or "not yet", and returns a
 bool. ``None`` means "not answered yet".
 

@@ -2,7 +2,7 @@
 
 Each check computes the expected value itself from the constants below, by
 a route independent of the closed forms in the worked solutions
-(:mod:`vae_keras.exercises.solutions.nb02`): Gauss-Hermite quadrature of
+(:mod:`solutions.nb02`): Gauss-Hermite quadrature of
 the expectations that define the KL and the ELBO, a numerical integral for
 ``log p(x)``. It prints "correct" or "not yet" and returns a bool. ``None``
 means "not answered yet".

@@ -2,7 +2,7 @@
 
 Each check computes the expected value itself (closed forms, or
 Gauss-Hermite quadrature for Gaussian expectations), independently of the
-worked solutions in :mod:`vae_keras.exercises.solutions.nb03`, prints
+worked solutions in :mod:`solutions.nb03`, prints
 "correct" or "not yet", and returns a bool. ``None`` means "not answered
 yet". Monte Carlo answers are judged with a tolerance sized from their
 standard error, so a correct estimate passes (it fails about once in

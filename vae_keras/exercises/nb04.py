@@ -1,7 +1,7 @@
 """Answer checks for ``notebooks/04_kl_loss_and_first_vae.ipynb``.
 
 Each check computes the expected value itself, by a route independent of
-the worked solutions in :mod:`vae_keras.exercises.solutions.nb04`
+the worked solutions in :mod:`solutions.nb04`
 (quadrature of the KL's defining expectation, the matrix form of the
 Gaussian KL, ``logaddexp`` in float64), prints "correct" or "not yet", and
 returns a bool. ``None`` means "not answered yet".

@@ -1,7 +1,7 @@
 """Answer checks for ``notebooks/05_beta_vae.ipynb`` (beta-VAE, rate-distortion, disentanglement).
 
 Each check computes its expected value itself, by a route independent of
-the worked solutions in :mod:`vae_keras.exercises.solutions.nb05` (mutual
+the worked solutions in :mod:`solutions.nb05` (mutual
 information as ``H(a) + H(b) - H(a, b)``, the loss written out in float64),
 prints "correct" or "not yet", and returns a bool. ``None`` means "not
 answered yet".

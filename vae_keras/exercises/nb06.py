@@ -1,7 +1,7 @@
 """Answer checks for ``notebooks/06_conditional_vae.ipynb`` (conditional VAEs).
 
 Each check computes its expected value itself, by a route independent of
-the worked solutions in :mod:`vae_keras.exercises.solutions.nb06`
+the worked solutions in :mod:`solutions.nb06`
 (quadrature of the KL's defining expectation, the matrix form of the
 Gaussian KL, an identity-matrix lookup for one-hot codes), prints
 "correct" or "not yet", and returns a bool. ``None`` means "not answered yet".
