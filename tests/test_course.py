@@ -1,6 +1,7 @@
 """The course as a product: notebooks agree with pyproject.toml (Colab badges,
-set-up blocks, navigation bars), the set-up block installs the package the way
-Colab would run it, and every relative link in the course resolves.
+set-up blocks, navigation bars), so does the nbgrader assignment's set-up cell,
+the set-up block installs the package the way Colab would run it, and every
+relative link in the course resolves.
 
 No network: the set-up block is run in a fresh virtual environment against a
 wheel built here, with pip told never to use an index.
@@ -38,7 +39,21 @@ def copy_course(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     for nb in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy2(nb, dest / "notebooks" / nb.name)
+    for nb in course.assignment_notebooks(ROOT):
+        target = dest / nb.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(nb, target)
     return dest
+
+
+def assignments_of(root):
+    found = course.assignment_notebooks(root)
+    assert found, f"no assignment under {root / course.ASSIGNMENT_SOURCES}"
+    return found
+
+
+def first_code(path):
+    return next(c for c in cells(path) if c["cell_type"] == "code")
 
 
 def cells(path):
@@ -85,15 +100,23 @@ def test_a_new_address_reaches_every_badge_and_install_source(tmp_path):
 
     result = run_course("check", root=root)
     notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert result.returncode == 1 and result.stdout.count(".ipynb:") == len(notebooks)
+    assignments = assignments_of(root)
+    assert result.returncode == 1
+    assert result.stdout.count(".ipynb:") == len(notebooks) + len(assignments), result.stdout
+    for nb in assignments:
+        assert f"{nb.relative_to(root)}: disagrees" in result.stdout
     assert run_course("sync", root=root).returncode == 0
     for nb in notebooks:
         cs = cells(nb)
         assert (f"(https://colab.research.google.com/github/someone/course/blob/spring-2026/notebooks/{nb.name})"
                 in source(cs[0]))
-        first_code = next(c for c in cs if c["cell_type"] == "code")
-        assert '"git+https://github.com/someone/course@spring-2026"' in source(first_code)
-        assert old_url not in source(cs[0]) + source(first_code)
+        code = source(first_code(nb))
+        assert '"git+https://github.com/someone/course@spring-2026"' in code
+        assert old_url not in source(cs[0]) + code
+    for nb in assignments:
+        code = source(first_code(nb))
+        assert '"git+https://github.com/someone/course@spring-2026"' in code and old_url not in code
+    assert run_course("check", root=root).returncode == 0
 
 
 def test_committed_notebooks_follow_the_standard_opening_and_closing():
@@ -114,6 +137,102 @@ def test_committed_notebooks_follow_the_standard_opening_and_closing():
         assert first_code.startswith(course.SETUP_START)
         assert first_code.count("google.colab") == 1
     assert all(" | [Contents](../README.md#the-notebooks)" in b or b.startswith("[Contents]") for b in bars)
+
+
+def test_committed_assignment_opens_with_the_setup_block():
+    for path in assignments_of(ROOT):
+        cs = cells(path)
+        code_cells = [c for c in cs if c["cell_type"] == "code"]
+        setup = code_cells[0]
+        text = source(setup)
+        assert text.startswith(course.SETUP_START), path
+        assert text.count("google.colab") == 1 and "check=True" not in text
+        assert setup["metadata"]["nbgrader"]["locked"] and not setup["metadata"]["nbgrader"]["solution"]
+        # The assignment has no badge or navigation bar: students get it from the instructor.
+        markdown = "\n".join(source(c) for c in cs if c["cell_type"] == "markdown")
+        assert "colab-badge.svg" not in markdown and "[Contents](" not in markdown
+        assert all(course.SETUP_START not in source(c) for c in code_cells[1:])
+
+
+def test_check_and_sync_of_a_stale_assignment_touch_only_its_setup_block(tmp_path):
+    root = copy_course(tmp_path / "repo")
+    victim = assignments_of(root)[0]
+    before = json.loads(victim.read_text(encoding="utf-8"))
+    stale = json.loads(json.dumps(before))
+    code = next(i for i, c in enumerate(stale["cells"]) if c["cell_type"] == "code")
+    text = source(stale["cells"][code])
+    install = course.setup_block(course.read_config(root)).split('or "')[1].split('"')[0]
+    assert text.count(install) == 1
+    stale["cells"][code]["source"] = text.replace(install, "git+https://github.com/placeholder/old")
+    victim.write_text(course.dump(stale), encoding="utf-8")
+    notebooks = {p: p.read_bytes() for p in (root / "notebooks").glob("*.ipynb")}
+
+    result = run_course("check", root=root)
+    assert result.returncode == 1
+    assert result.stdout.count(".ipynb:") == 1, result.stdout
+    assert f"{victim.relative_to(root)}: disagrees" in result.stdout and "the set-up block" in result.stdout
+
+    assert run_course("sync", root=root).returncode == 0
+    assert json.loads(victim.read_text(encoding="utf-8")) == before  # metadata, outputs, other cells: as they were
+    assert {p: p.read_bytes() for p in notebooks} == notebooks
+    assert run_course("check", root=root).returncode == 0
+
+
+LEGACY_ASSIGNMENT_SETUP = '''import contextlib
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+if "google.colab" in sys.modules:  # Colab: install the course package first
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/vae-keras/vae_keras"], check=True)
+
+import keras
+from vae_keras import VAE
+
+keras.utils.set_random_seed(0)
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)'''
+
+
+def test_sync_migrates_an_old_assignment_setup_cell(tmp_path):
+    root = tmp_path / "repo"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[project.urls]\nRepository = "https://github.com/o/r"\n'
+        '[tool.vae_keras]\nbranch = "b"\n', encoding="utf-8")
+    (root / "notebooks" / "00_intro.ipynb").write_text(json.dumps(_legacy_notebook("# 00 · Intro", "x = 1", "end")),
+                                                       encoding="utf-8")
+    meta = {"nbgrader": {"grade": False, "grade_id": "setup", "locked": True, "schema_version": 3,
+                         "solution": False, "task": False}}
+    assignment = {
+        "cells": [
+            {"cell_type": "markdown", "id": "intro", "metadata": {}, "source": "# Assignment"},
+            {"cell_type": "code", "id": "setup", "metadata": meta, "execution_count": None, "outputs": [],
+             "source": LEGACY_ASSIGNMENT_SETUP},
+            {"cell_type": "code", "id": "task", "metadata": {}, "execution_count": None, "outputs": [],
+             "source": "import os\nprint(os.getcwd())"},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }
+    path = root / "assignments" / "source" / "hw1" / "hw1.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(assignment), encoding="utf-8")
+
+    assert run_course("sync", root=root).returncode == 0
+    assert run_course("check", root=root).returncode == 0
+    synced = json.loads(path.read_text(encoding="utf-8"))
+    assert len(synced["cells"]) == 3 and source(synced["cells"][0]) == "# Assignment"
+    setup = synced["cells"][1]
+    assert setup["metadata"] == meta and setup["id"] == "setup"
+    assert source(setup) == (course.setup_block(course.read_config(root)) + "\n\nimport contextlib\nimport keras\n"
+                             "from vae_keras import VAE\n\nkeras.utils.set_random_seed(0)\n\n\n"
+                             "def to_numpy(x):\n    return keras.ops.convert_to_numpy(x)")
+    assert "check=True" not in source(setup) and '"git+https://github.com/o/r@b"' in source(setup)
+    assert source(synced["cells"][2]) == "import os\nprint(os.getcwd())"  # not the first code cell: untouched
 
 
 def _legacy_notebook(title, code, last):
@@ -187,9 +306,12 @@ def test_sync_migrates_old_openings_and_endings(tmp_path):
 # ------------------------------------------------------------ the set-up block, run as Colab would
 
 def setup_block_of_notebooks():
+    """The set-up block, the same in every notebook and assignment (so the
+    tests below cover the assignment's too)."""
     blocks = set()
-    for entry in course.course_notebooks(ROOT):
-        code = source(next(c for c in cells(entry.path) if c["cell_type"] == "code"))
+    paths = [entry.path for entry in course.course_notebooks(ROOT)] + assignments_of(ROOT)
+    for path in paths:
+        code = source(first_code(path))
         blocks.add(code[:code.index(course.SETUP_END) + len(course.SETUP_END)])
     assert len(blocks) == 1, "notebooks hold different set-up blocks: python tools/course.py sync"
     return blocks.pop()

@@ -21,11 +21,21 @@ by NN, titled by the ``# NN · Title`` first line of cell 0), ``sync`` writes:
   setup`` and ``# <<< vae_keras course setup`` marker lines, which in Colab
   (only) installs the package with pip from ``git+https://github.com/OWNER/REPO@BRANCH``
   unless ``VAE_KERAS_SOURCE`` (a path, wheel or pip URL) says otherwise,
-  and sets TF_CPP_MIN_LOG_LEVEL before Keras is imported; the rest of the
-  cell is the notebook's own;
+  sets TF_CPP_MIN_LOG_LEVEL before Keras is imported, and imports vae_keras
+  first (which imports TensorFlow without its C++ start-up lines, see
+  vae_keras/_quiet.py); the rest of the cell is the notebook's own;
 * the last cell: a markdown cell holding only the navigation bar (old
   ``Previous:``/``Next:`` lines are removed from the cell that held them; if
   other text remains there, the bar goes into a new final cell).
+
+The nbgrader assignments' source notebooks (``assignments/source/NAME/*.ipynb``)
+get the same set-up block in their first code cell (the locked set-up cell the
+students run first, also in Colab); nothing else in them changes: no badge, no
+navigation bar, their nbgrader metadata untouched. An older set-up cell there
+(``import`` lines, then the ``if "google.colab" in sys.modules:`` install) is
+migrated: the old install goes, the other ``import`` lines are kept after the
+block. After a sync the assignment must be generated again
+(``nbgrader generate_assignment``), as after any edit of its source.
 
 The navigation bar is one line, the same at the top and the bottom:
 
@@ -39,6 +49,7 @@ Only sources change: outputs and execution counts are left alone.
 Usage, from anywhere:
 
     python tools/course.py sync     # rewrite badges, set-up blocks and nav bars
+                                    # (notebooks) and set-up blocks (assignments)
     python tools/course.py check    # exit 1 listing every notebook that disagrees
     python tools/course.py links    # exit 1 listing broken relative links in
                                     # the notebooks' markdown and in every .md
@@ -46,7 +57,7 @@ Usage, from anywhere:
 
 After moving the repository or publishing from another branch: edit the two
 values in pyproject.toml, run ``python tools/course.py sync`` and commit the
-notebooks.
+notebooks and the assignments' source notebooks.
 """
 
 from __future__ import annotations
@@ -62,6 +73,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = "notebooks"
+ASSIGNMENT_SOURCES = "assignments/source"  # nbgrader's source/NAME/*.ipynb layout
 NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_\-]+\.ipynb$")
 CONTENTS = "[Contents](../README.md#the-notebooks)"
 SEP = " · "
@@ -93,6 +105,8 @@ if "google.colab" in sys.modules and importlib.util.find_spec("vae_keras") is No
             "- if the course has moved, set VAE_KERAS_SOURCE=git+https://github.com/OWNER/REPO@BRANCH."
         )
     importlib.invalidate_caches()
+if importlib.util.find_spec("vae_keras") and importlib.util.find_spec("keras"):
+    import vae_keras  # noqa: F401  (before Keras: TensorFlow then starts without its C++ log lines)
 {end}'''
 
 # Lines this tool owns in cell 0 and in the last cell.
@@ -238,25 +252,28 @@ def opening(text: str, entry: Entry, config: Config, nav: str) -> str:
     return "\n\n".join("\n".join(p) for p in head + paras)
 
 
-def first_code_cell(text: str, config: Config) -> str:
+def first_code_cell(text: str, config: Config, keep_imports: bool = False) -> str:
+    """The cell with the set-up block in front. keep_imports (assignments):
+    a legacy preamble's ``import`` lines other than os and sys are kept."""
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if line.startswith(SETUP_START.split(":")[0])]
     ends = [i for i, line in enumerate(lines) if line.startswith(SETUP_END)]
     if starts and ends and ends[0] > starts[0]:
         rest = lines[:starts[0]] + lines[ends[0] + 1:]
     else:
-        rest = _strip_legacy_setup(lines)
+        rest = _strip_legacy_setup(lines, keep_imports)
     while rest and not rest[0].strip():
         rest.pop(0)
     block = setup_block(config)
     return block + ("\n\n" + "\n".join(rest) if rest else "")
 
 
-def _strip_legacy_setup(lines: list[str]) -> list[str]:
+def _strip_legacy_setup(lines: list[str], keep_imports: bool = False) -> list[str]:
     """Drops the ad-hoc preamble older notebooks began with: ``import os``,
     ``import sys``, the TF_CPP_MIN_LOG_LEVEL line and an ``if "google.colab"
-    in sys.modules:`` statement with its body."""
-    i = 0
+    in sys.modules:`` statement with its body. With keep_imports (the
+    assignments), other ``import``/``from`` lines among them are kept, in order."""
+    i, kept = 0, []
     while i < len(lines):
         line = lines[i]
         if not line.strip() or line.strip() in ("import os", "import sys") \
@@ -266,9 +283,14 @@ def _strip_legacy_setup(lines: list[str]) -> list[str]:
             i += 1
             while i < len(lines) and (not lines[i].strip() or lines[i][:1] in (" ", "\t")):
                 i += 1
+        elif keep_imports and re.match(r"(?:import|from)\s+[A-Za-z_]", line):
+            kept.append(line)
+            i += 1
         else:
             break
-    return lines[i:]
+    if kept and i < len(lines) and not lines[i - 1].strip():
+        kept.append("")  # the blank line that ended the preamble
+    return kept + lines[i:]
 
 
 def _new_markdown_cell(nb, text: str):
@@ -333,20 +355,48 @@ def synced(nb, entry: Entry, entries: list[Entry], config: Config):
     return nb, changes
 
 
+# ---------------------------------------------------------------- assignments
+
+def assignment_notebooks(root: Path) -> list[Path]:
+    """The nbgrader source notebooks, ``assignments/source/NAME/*.ipynb``."""
+    return sorted(p for p in (root / ASSIGNMENT_SOURCES).glob("*/*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
+
+
+def synced_assignment(nb, path: Path, config: Config):
+    """Returns (new notebook, list of what changed): only the first code
+    cell's set-up block; the cell's metadata (nbgrader's) and the rest of its
+    source are kept."""
+    nb = json.loads(json.dumps(nb))
+    cells = nb.get("cells", [])
+    code = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), None)
+    if code is None:
+        raise CourseError(f"{path}: no code cell to hold the set-up block")
+    changes = []
+    new = first_code_cell(source_of(cells[code]), config, keep_imports=True)
+    if new != source_of(cells[code]):
+        changes.append(f"cell {code} (the set-up block)")
+        set_source(cells[code], new)
+    return nb, changes
+
+
 def run_sync(root: Path, write: bool) -> dict[Path, list[str]]:
     config = read_config(root)
     entries = course_notebooks(root)
     if not entries:
         raise CourseError(f"no notebooks named NN_*.ipynb under {root / NOTEBOOK_DIR}")
+    jobs = [(entry.path, lambda nb, entry=entry: synced(nb, entry, entries, config)) for entry in entries]
+    jobs += [(path, lambda nb, path=path: synced_assignment(nb, path, config))
+             for path in assignment_notebooks(root)]
     report = {}
-    for entry in entries:
-        raw = entry.path.read_text(encoding="utf-8")
-        new, changes = synced(json.loads(raw), entry, entries, config)
+    for path, sync in jobs:
+        raw = path.read_text(encoding="utf-8")
+        new, changes = sync(json.loads(raw))
         text = dump(new)
         if text != raw:
-            report[entry.path] = changes or ["formatting"]
+            report[path] = changes or ["formatting"]
             if write:
-                entry.path.write_text(text, encoding="utf-8")
+                path.write_text(text, encoding="utf-8")
     return report
 
 
@@ -468,7 +518,7 @@ def main(argv=None) -> int:
         if report:
             print(f"course.py check: {len(report)} notebook(s) out of date; run: python tools/course.py sync")
             return 1
-        print("course.py check: all notebooks agree with pyproject.toml")
+        print("course.py check: all notebooks and assignments agree with pyproject.toml")
     else:
         print(f"course.py sync: {len(report)} notebook(s) rewritten")
     return 0
