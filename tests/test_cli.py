@@ -156,7 +156,6 @@ def test_python_dash_m_entry_point(tmp_path):
 def test_the_command_line_prints_no_tensorflow_start_up_noise(tiny_mnist, tmp_path):
     """A new user's first run: no C++ log lines (oneDNN, CUDA, cuInit) on stderr."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    env["KERAS_BACKEND"] = "tensorflow"  # a new user's default backend
     result = subprocess.run(
         [sys.executable, "-m", "vae_keras", "train", "--epochs", "1", "--batch-size", "32",
          "--max-train", "64", "--num-samples", "2", "--mnist-path", tiny_mnist,

@@ -13,6 +13,7 @@ The command line also sets ``TF_CPP_MIN_LOG_LEVEL=3`` (unless set).
 """
 
 import contextlib
+import importlib.util
 import os
 import sys
 import tempfile
@@ -55,12 +56,14 @@ def quiet_native_stderr():
 
 
 def quiet_tensorflow_start_up():
-    """Imports TensorFlow (if it is Keras' backend and not imported yet) without its start-up noise."""
+    """Imports TensorFlow (if installed and not imported yet) without its start-up noise."""
     if "tensorflow" in sys.modules:
         return
     if running_the_command_line():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    # Also on other backends: keras.utils.set_random_seed, which every notebook
+    # calls, imports TensorFlow too when it is installed (to seed it).
+    if importlib.util.find_spec("tensorflow") is None:
         return
     with quiet_native_stderr():
         try:
