@@ -472,3 +472,144 @@ def test_bad_latent_arguments(gauss, gauss_x):
     one_output = keras.Model(x_in, keras.layers.Dense(2)(x_in))
     with pytest.raises(ValueError, match=r"\[z_mean, z_log_var\]"):
         kl_per_dimension(one_output, gauss_x[:10])
+
+
+# --- mask: log p(x_obs), the scored dimensions only ----------------------------
+
+OBSERVED = np.array([1, 0, 1, 1, 0], dtype="float32")
+
+
+def test_mask_of_ones_changes_nothing(gauss, gauss_x):
+    vae = linear_vae(gauss, shift=SHIFT)
+    x = gauss_x[:40]
+    plain = log_likelihood(vae, x, num_samples=20, seed=4)
+    ones = log_likelihood(vae, x, num_samples=20, seed=4, mask=np.ones_like(x))
+    np.testing.assert_allclose(ones, plain, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(elbo(vae, x, num_samples=3, seed=4, mask=np.ones(DATA_DIM)),
+                               elbo(vae, x, num_samples=3, seed=4), rtol=1e-6, atol=1e-5)
+
+
+def test_masked_bound_converges_to_the_exact_marginal(gauss, gauss_x, big_chunks):
+    """log p(x_O) = log N(x_O; b_O, W_O W_O^T + I): the unscored dimensions integrate out."""
+    vae = linear_vae(gauss)  # the posterior given all of x: a fine proposal for x_O too
+    x = gauss_x[:200]
+    observed = OBSERVED.astype(bool)
+    cov = gauss.W[observed] @ gauss.W[observed].T + np.eye(observed.sum())
+    exact = gaussian_log_density(x[:, observed], gauss.b[observed], cov)
+    estimate = log_likelihood(vae, x, num_samples=2000, seed=0, mask=OBSERVED)
+    difference = estimate - exact
+    assert abs(difference.mean()) < 0.02, difference.mean()
+    one_sample = elbo(vae, x, num_samples=50, seed=0, mask=OBSERVED)
+    assert one_sample.mean() < exact.mean()  # the ELBO of x_O is below log p(x_O)
+    # Changing the unscored values moves the proposal only: still a bound, same target.
+    moved = x.copy()
+    moved[:, ~observed] += 3.0
+    other = log_likelihood(vae, moved, num_samples=2000, seed=0, mask=OBSERVED)
+    assert other.mean() <= exact.mean() + 0.02
+    assert abs(other.mean() - exact.mean()) < 0.3
+
+
+def test_masked_cvae(gauss):
+    rng = np.random.default_rng(3)
+    c = rng.normal(size=(50, CONDITION_DIM)).astype("float32")
+    x = gauss.sample(50, rng, c).astype("float32")
+    observed = OBSERVED.astype(bool)
+    cov = gauss.W[observed] @ gauss.W[observed].T + np.eye(observed.sum())
+    exact = gaussian_log_density(x[:, observed], gauss.offset(c)[:, observed], cov)
+    estimate = log_likelihood(linear_cvae(gauss), [x, c], num_samples=1000, seed=1,
+                              mask=OBSERVED)
+    assert abs((estimate - exact).mean()) < 0.05
+
+
+@pytest.mark.parametrize("mask, message", [
+    (np.ones((3, DATA_DIM)), "shape"),
+    (np.full(DATA_DIM, 0.5), "only 0"),
+    (np.array(["a"] * DATA_DIM), "0s and 1s"),
+])
+def test_bad_masks_are_refused(gauss, gauss_x, mask, message):
+    with pytest.raises(ValueError, match=message):
+        log_likelihood(linear_vae(gauss), gauss_x[:10], num_samples=2, mask=mask)
+
+
+# --- prior_mismatch: the aggregate posterior against N(0, I) ---------------------
+
+
+class _Encoder:
+    """Stands in for a VAE: its 'encoder' returns the given means and log-variances."""
+
+    def __init__(self, log_var):
+        x_in = keras.Input((LATENT_DIM,))
+        z_log_var = dense(LATENT_DIM, np.zeros((LATENT_DIM, LATENT_DIM)),
+                          np.full(LATENT_DIM, log_var))(x_in)
+        self.encoder = keras.Model(x_in, [keras.layers.Identity()(x_in), z_log_var])
+
+
+def _kl_gaussians(m1, v1, m2, v2):
+    """KL(N(m1, v1) || N(m2, v2)) summed over independent dimensions."""
+    return float(np.sum(0.5 * (np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1.0)))
+
+
+def test_prior_mismatch_is_zero_when_every_posterior_is_the_prior():
+    result = vae_keras.prior_mismatch(_Encoder(0.0), np.zeros((5, LATENT_DIM)), seed=1)
+    assert abs(result.rate) < 1e-7
+    assert abs(result.kl_q_p.mean) < 1e-5 and abs(result.kl_p_q.mean) < 1e-5
+    assert result.in_holes == 0.0
+    assert result.codes.shape == (10, LATENT_DIM) and result.prior_draws.shape == (2000, LATENT_DIM)
+
+
+def test_prior_mismatch_matches_closed_forms_for_one_gaussian():
+    """All examples share q = N(m, s^2): both KLs are closed-form Gaussian KLs."""
+    mean, log_var = np.array([0.8, -0.3]), -1.0
+    x = np.tile(mean, (4, 1))
+    result = vae_keras.prior_mismatch(_Encoder(log_var), x, num_samples=5000,
+                                      num_prior=20000, seed=2)
+    var = np.exp(log_var)
+    forward = _kl_gaussians(mean, var, np.zeros(2), np.ones(2))
+    backward = _kl_gaussians(np.zeros(2), np.ones(2), mean, var)
+    assert abs(result.kl_q_p.mean - forward) < 4 * result.kl_q_p.se
+    assert abs(result.kl_p_q.mean - backward) < 4 * result.kl_p_q.se
+    assert math.isclose(result.rate, forward, rel_tol=1e-6)
+    assert abs(result.information) < 4 * result.kl_q_p.se  # all q(z|x) equal: I_q = 0
+
+
+def test_prior_mismatch_log_density_against_numpy_loop():
+    rng = np.random.default_rng(5)
+    means = rng.normal(size=(30, LATENT_DIM))
+    result = vae_keras.prior_mismatch(_Encoder(-2.0), means, num_prior=300, seed=0)
+    var = np.exp(-2.0)
+    log_q = np.array([
+        np.log(np.mean([np.prod(np.exp(-0.5 * (z - m) ** 2 / var) / np.sqrt(2 * np.pi * var))
+                        for m in means])) for z in result.prior_draws])
+    log_p = np.sum(-0.5 * result.prior_draws**2 - 0.5 * np.log(2 * np.pi), axis=1)
+    np.testing.assert_allclose(result.log_q_over_p, log_q - log_p, rtol=1e-4, atol=1e-3)
+    assert math.isclose(result.in_holes, float(np.mean(log_q - log_p < np.log(0.1))))
+    # Hoffman & Johnson: 0 <= I_q <= log N, up to Monte Carlo noise.
+    assert -4 * result.kl_q_p.se < result.information < math.log(30) + 4 * result.kl_q_p.se
+
+
+def test_prior_mismatch_of_a_trained_cvae_per_condition(gauss):
+    rng = np.random.default_rng(3)
+    c = rng.normal(size=(40, CONDITION_DIM)).astype("float32")
+    x = gauss.sample(40, rng, c).astype("float32")
+    result = vae_keras.prior_mismatch(linear_cvae(gauss), [x, c], seed=0)
+    assert result.codes.shape == (80, LATENT_DIM)
+    assert np.isfinite(result.kl_q_p.mean) and np.isfinite(result.kl_p_q.mean)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_samples": 0}, "num_samples"),
+    ({"num_prior": 1.5}, "num_prior"),
+    ({"seed": None}, "seed"),
+    ({"hole_ratio": 1.0}, "hole_ratio"),
+    ({"hole_ratio": True}, "hole_ratio"),
+])
+def test_prior_mismatch_refuses_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        vae_keras.prior_mismatch(_Encoder(0.0), np.zeros((3, LATENT_DIM)), **kwargs)
+
+
+def test_prior_mismatch_needs_a_model_and_two_examples():
+    with pytest.raises(TypeError, match="encoder"):
+        vae_keras.prior_mismatch(object(), np.zeros((3, LATENT_DIM)))
+    with pytest.raises(ValueError, match="at least 2"):
+        vae_keras.prior_mismatch(_Encoder(0.0), np.zeros((1, LATENT_DIM)))

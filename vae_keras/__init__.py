@@ -20,7 +20,13 @@ from vae_keras.data import (
     load_mnist,
     one_hot,
 )
-from vae_keras.evaluation import active_units, elbo, kl_per_dimension, log_likelihood
+from vae_keras.evaluation import (
+    active_units,
+    elbo,
+    kl_per_dimension,
+    log_likelihood,
+    prior_mismatch,
+)
 from vae_keras.models import (
     CVAE,
     LIKELIHOODS,
@@ -69,6 +75,7 @@ __all__ = sorted([
     "mean_se",
     "one_hot",
     "paired_difference",
+    "prior_mismatch",
     "reconstruction_loss",
     "value_and_grad",
 ])

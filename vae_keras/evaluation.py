@@ -29,6 +29,7 @@ come back as numpy arrays.
 
 import math
 import weakref
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -42,9 +43,13 @@ from vae_keras.models import (
     _check_non_negative_number,
     _check_positive_int,
     _check_seed,
+    _is_int,
+    _reconstruction_nll_per_dim,
+    _sum_over_non_batch_axes,
     check_data,
     reconstruction_loss,
 )
+from vae_keras.stats import Estimate, mean_se
 
 # Rows (examples x samples) per decoder call. Bounds memory: 10000 rows of a
 # 784-pixel output are ~31 MB in float32, and a few such temporaries live at
@@ -58,7 +63,7 @@ _LOG_WEIGHT_MODELS = weakref.WeakKeyDictionary()
 
 
 def log_likelihood(model, x, num_samples=1000, batch_size=100, seed=None,
-                   verbose="auto"):
+                   verbose="auto", mask=None):
     """Importance-weighted estimate of ``log p(x)`` per example, in nats.
 
     Draws ``K = num_samples`` latent codes from the encoder's posterior
@@ -84,10 +89,19 @@ def log_likelihood(model, x, num_samples=1000, batch_size=100, seed=None,
         verbose: ``"auto"`` (a progress bar only for large jobs, more than
             200000 decoded rows), ``0``/``False`` (silent), ``1``/``True``
             (progress bar) or ``2`` (one line at the end).
+        mask: Optional 0/1 array, the shape of the data ``(n, ...)`` or of
+            one example: 1 where a dimension is *scored*. The estimate is
+            then of ``log p(x_obs)``, the scored dimensions only: the
+            likelihood term sums over them, which marginalises the others
+            exactly for a decoder that factorises over dimensions (all the
+            course's decoders). The encoder still sees ``x`` as passed, so
+            the values in unscored dimensions only change the proposal
+            ``q(z | x)``: the estimate stays a lower bound in expectation.
 
     Returns:
-        Numpy array ``(n,)`` of ``log p(x)`` estimates in nats. Average it for
-        a test-set log-likelihood; its negative is the NLL usually reported.
+        Numpy array ``(n,)`` of ``log p(x)`` (or ``log p(x_obs)``) estimates
+        in nats. Average it for a test-set log-likelihood; its negative is
+        the NLL usually reported.
 
     Example:
 
@@ -102,10 +116,10 @@ def log_likelihood(model, x, num_samples=1000, batch_size=100, seed=None,
         # logsumexp subtracts the maximum first: no overflow/underflow.
         return ops.logsumexp(log_weights, axis=1) - log_k
 
-    return _estimate(model, x, num_samples, batch_size, seed, verbose, reduce)
+    return _estimate(model, x, num_samples, batch_size, seed, verbose, reduce, mask)
 
 
-def elbo(model, x, num_samples=1, batch_size=100, seed=None):
+def elbo(model, x, num_samples=1, batch_size=100, seed=None, mask=None):
     """Monte Carlo estimate of the ELBO per example, in nats.
 
     The mean over ``num_samples`` draws ``z_k ~ q(z | x)`` of
@@ -123,6 +137,8 @@ def elbo(model, x, num_samples=1, batch_size=100, seed=None):
         batch_size: Positive int, the most examples per step.
         seed: Optional int; the same seed gives the same estimates (and the
             same draws as :func:`log_likelihood` with that seed and ``K``).
+        mask: Optional 0/1 array (see :func:`log_likelihood`): the ELBO of
+            ``log p(x_obs)``, the dimensions where ``mask`` is 1.
 
     Returns:
         Numpy array ``(n,)`` of ELBO estimates in nats.
@@ -137,7 +153,7 @@ def elbo(model, x, num_samples=1, batch_size=100, seed=None):
     def reduce(log_weights):
         return ops.mean(log_weights, axis=1)
 
-    return _estimate(model, x, num_samples, batch_size, seed, 0, reduce)
+    return _estimate(model, x, num_samples, batch_size, seed, 0, reduce, mask)
 
 
 def active_units(encoder, x, threshold=0.01):
@@ -199,10 +215,131 @@ def kl_per_dimension(encoder, x):
     return per_dim.mean(axis=0)
 
 
+class PriorMismatch(NamedTuple):
+    """How far the aggregate posterior is from the prior (see :func:`prior_mismatch`)."""
+
+    rate: float
+    kl_q_p: Estimate
+    kl_p_q: Estimate
+    information: float
+    in_holes: float
+    codes: np.ndarray
+    prior_draws: np.ndarray
+    log_q_over_p: np.ndarray
+
+
+def prior_mismatch(model, x, num_samples=2, num_prior=2000, seed=0, hole_ratio=0.1):
+    """The aggregate posterior ``q(z)`` against the prior ``N(0, I)``, both ways, in nats.
+
+    ``q(z) = (1/N) sum_n q(z | x_n)`` is where the encoder puts the codes of
+    the ``N`` examples ``x``; ``p(z) = N(0, I)`` is where samples are drawn
+    from. The average rate splits exactly (Hoffman & Johnson, 2016)::
+
+        rate = E_x KL(q(z | x) || p(z)) = I_q(x; z) + KL(q(z) || p(z)),
+
+    so the information is at most the rate. Both KL directions are Monte
+    Carlo estimates for this ``N``-component mixture, with ``log q(z)``
+    exact (a log-sum-exp over the ``N`` Gaussians):
+
+    - ``KL(q(z) || p(z))``, averaged over codes ``z ~ q(z | x_n)``: the
+      *mismatch* term of the split. It weighs regions by ``q``, so it barely
+      sees prior mass where ``q`` is nearly zero (holes).
+    - ``KL(p(z) || q(z))``, averaged over prior draws: large when prior
+      samples land where the codes are not, the direction that *measures
+      holes*, beside ``in_holes``, the fraction of prior draws with
+      ``q(z) / p(z) < hole_ratio``.
+
+    With ``N`` examples ``I_q <= log N``; when the rate approaches ``log N``
+    the finite mixture overstates the mismatch.
+
+    Args:
+        model: A VAE or CVAE (anything with an ``encoder`` returning
+            ``[z_mean, z_log_var]`` of a diagonal Gaussian). For a CVAE, the
+            examples of one condition give the conditional aggregate
+            posterior ``q(z | c)``.
+        x: The examples, as the model is called on them (for a CVAE a list
+            ``[x, c]``), at least 2.
+        num_samples: Positive int, codes drawn per example for ``KL(q || p)``.
+        num_prior: Positive int, prior draws for ``KL(p || q)`` and ``in_holes``.
+        seed: Int seed of the codes and the prior draws.
+        hole_ratio: Number in ``(0, 1)``: a prior draw is in a hole when
+            ``q(z) < hole_ratio * p(z)``.
+
+    Returns:
+        :class:`PriorMismatch` with ``rate`` (float, mean closed-form KL of
+        the posteriors to the prior), ``kl_q_p`` and ``kl_p_q``
+        (:class:`~vae_keras.stats.Estimate`, ± the standard error over the
+        draws), ``information`` (``rate - kl_q_p.mean``), ``in_holes``,
+        ``codes`` ``(N * num_samples, latent_dim)``, ``prior_draws``
+        ``(num_prior, latent_dim)`` and ``log_q_over_p`` (per prior draw).
+
+    Example:
+
+    >>> result = prior_mismatch(vae, x_train, seed=0)              # doctest: +SKIP
+    >>> print(f"KL(q||p) {result.kl_q_p}, KL(p||q) {result.kl_p_q}, "
+    ...       f"{100 * result.in_holes:.1f}% of prior draws in holes")  # doctest: +SKIP
+    """
+    if not hasattr(model, "encoder"):
+        raise TypeError(
+            "`model` must be a VAE or CVAE with an `encoder`; received "
+            f"{type(model).__name__}."
+        )
+    num_samples = _check_positive_int(num_samples, "num_samples")
+    num_prior = _check_positive_int(num_prior, "num_prior")
+    if not _is_int(seed):
+        raise ValueError(f"`seed` must be an int; received {seed!r}.")
+    if isinstance(hole_ratio, bool) or not isinstance(hole_ratio, (int, float, np.floating)) \
+            or not 0.0 < hole_ratio < 1.0:
+        raise ValueError(f"`hole_ratio` must be a number in (0, 1); received {hole_ratio!r}.")
+    z_mean, z_log_var = _posterior_parameters(model.encoder, x)
+    if len(z_mean) < 2:
+        raise ValueError(
+            f"`x` must hold at least 2 examples to form a mixture; received {len(z_mean)}."
+        )
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((num_samples,) + z_mean.shape)
+    codes = (z_mean + np.exp(0.5 * z_log_var) * noise).reshape(-1, z_mean.shape[1])
+    prior_draws = rng.standard_normal((num_prior, z_mean.shape[1]))
+    log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var)
+    log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var)
+    rate = float(np.mean(np.sum(
+        0.5 * (np.exp(z_log_var) + np.square(z_mean) - 1.0 - z_log_var), axis=1)))
+    kl_q_p = mean_se(log_q_over_p_codes)
+    return PriorMismatch(
+        rate=rate,
+        kl_q_p=kl_q_p,
+        kl_p_q=mean_se(-log_q_over_p),
+        information=rate - kl_q_p.mean,
+        in_holes=float(np.mean(log_q_over_p < math.log(hole_ratio))),
+        codes=codes,
+        prior_draws=prior_draws,
+        log_q_over_p=log_q_over_p,
+    )
+
+
+def _log_q_over_p(z, z_mean, z_log_var):
+    """``log q(z) - log N(z; 0, I)`` per row of ``z`` for the mixture of the posteriors."""
+    n, latent_dim = z_mean.shape
+    # Rows per call so that a (rows, n, latent_dim) temporary stays ~ 16M numbers.
+    rows = max(1, 2**24 // (n * latent_dim))
+    mean = ops.convert_to_tensor(z_mean, "float32")
+    log_var = ops.convert_to_tensor(z_log_var, "float32")
+    inverse_var = ops.exp(-log_var)
+    log_det = ops.sum(log_var, axis=-1)
+    out = []
+    for start in range(0, len(z), rows):
+        chunk = ops.convert_to_tensor(z[start:start + rows], "float32")
+        # log N(z; mu_n, var_n) - log N(z; 0, I): the log(2 pi) terms cancel.
+        squared = ops.sum(ops.square(chunk[:, None, :] - mean[None]) * inverse_var[None], axis=-1)
+        log_ratio = -0.5 * (squared + log_det[None] - ops.sum(ops.square(chunk), axis=-1)[:, None])
+        out.append(ops.convert_to_numpy(ops.logsumexp(log_ratio, axis=1)))
+    return np.concatenate(out).astype(np.float64) - math.log(n)
+
+
 # --- importance sampling machinery -----------------------------------------
 
 
-def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce):
+def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce, mask=None):
     """Runs ``reduce`` over the ``(batch, num_samples)`` log-weights of every batch."""
     _check_model(model)
     num_samples = _check_positive_int(num_samples, "num_samples")
@@ -212,6 +349,7 @@ def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce):
         seed = int(np.random.randint(2**31 - 1))
     data, condition = _split_inputs(model, x)
     n = data.shape[0]
+    mask = _check_mask(mask, data)
     progbar = _progbar(verbose, n, num_samples, batch_size)
     # Equal batches and equal chunks: every compiled call sees one shape, so
     # it is traced/compiled once (the last batch is padded, then dropped).
@@ -219,12 +357,12 @@ def _estimate(model, x, num_samples, batch_size, seed, verbose, reduce):
     rows = math.ceil(n / num_batches)
     num_chunks = math.ceil(num_samples / max(1, MAX_ROWS_PER_CALL // rows))
     samples_per_call = math.ceil(num_samples / num_chunks)
-    log_weights_of = _log_weights_model(model, samples_per_call)
+    log_weights_of = _log_weights_model(model, samples_per_call, mask is not None)
     latent_dim = _latent_dim(model, data, condition)
     results = []
     for step in range(num_batches):
         indices = np.minimum(np.arange(step * rows, (step + 1) * rows), n - 1)
-        inputs = [part[indices] for part in (data, condition) if part is not None]
+        inputs = [part[indices] for part in (data, condition, mask) if part is not None]
         # One generator per example, from (seed, index): the draws of an
         # example do not depend on the batch it lands in.
         generators = [np.random.default_rng([seed, int(i)]) for i in indices]
@@ -246,18 +384,19 @@ def _latent_dim(model, data, condition):
     return int(z_mean.shape[-1])
 
 
-def _log_weights_model(model, samples_per_call):
-    """A :class:`_LogWeights` for ``model``, cached per model and chunk size."""
+def _log_weights_model(model, samples_per_call, masked=False):
+    """A :class:`_LogWeights` for ``model``, cached per model, chunk size and masking."""
     try:
         cache = _LOG_WEIGHT_MODELS.setdefault(model, {})
     except TypeError:  # neither hashable nor weak-referenceable: no cache
         cache = {}
-    log_weights = cache.get(samples_per_call)
+    log_weights = cache.get((samples_per_call, masked))
     if log_weights is None or any(
         getattr(log_weights, name) is not getattr(model, name)
         for name in ("encoder", "decoder", "likelihood")
     ):
-        log_weights = cache[samples_per_call] = _LogWeights(model, samples_per_call)
+        log_weights = cache[samples_per_call, masked] = _LogWeights(
+            model, samples_per_call, masked)
     return log_weights
 
 
@@ -271,7 +410,7 @@ class _LogWeights(keras.Model):
     so there the model is simply called.
     """
 
-    def __init__(self, model, samples_per_call):
+    def __init__(self, model, samples_per_call, masked=False):
         super().__init__(name="log_weights")
         self.encoder = model.encoder
         self.decoder = model.decoder
@@ -280,6 +419,7 @@ class _LogWeights(keras.Model):
         object.__setattr__(self, "_head", getattr(model, "_logits_decoder", None) or model.decoder)
         object.__setattr__(self, "_from_logits", bool(getattr(model, "_loss_from_logits", False)))
         self.samples_per_call = samples_per_call
+        self.masked = masked
         self.built = True
 
     def compute(self, inputs):
@@ -292,6 +432,7 @@ class _LogWeights(keras.Model):
 
     def call(self, inputs):
         *parts, epsilon = inputs
+        mask = parts.pop() if self.masked else None
         x, c = (parts[0], None) if len(parts) == 1 else parts
         # Re-encoding per chunk costs `batch` rows against `batch * k` decoded
         # rows, and keeps the whole step one function of the data.
@@ -305,8 +446,13 @@ class _LogWeights(keras.Model):
             head = self._head(z_rows, training=False)
         else:
             head = self._head([z_rows, ops.repeat(c, k, axis=0)], training=False)
-        nll = reconstruction_loss(ops.repeat(x, k, axis=0), head, self.likelihood,
-                                  from_logits=self._from_logits)
+        if mask is None:
+            nll = reconstruction_loss(ops.repeat(x, k, axis=0), head, self.likelihood,
+                                      from_logits=self._from_logits)
+        else:  # only the scored dimensions: the others are marginalised out
+            per_dim = _reconstruction_nll_per_dim(ops.repeat(x, k, axis=0), head,
+                                                  self.likelihood, self._from_logits)
+            nll = _sum_over_non_batch_axes(per_dim * ops.repeat(mask, k, axis=0))
         # log N(z; 0, I) - log N(z; z_mean, var): the log(2 pi) terms cancel, and
         # (z - z_mean)^2 / var is epsilon^2, so no division by a tiny variance.
         log_prior_over_posterior = -0.5 * ops.sum(
@@ -436,6 +582,32 @@ def _as_array(values, name, likelihood=None):
             f"shape {array.shape}."
         )
     return array
+
+
+def _check_mask(mask, data):
+    """``None``, or a float 0/1 array of ``data``'s shape (one example's shape is broadcast)."""
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                     or array.dtype == bool):
+        raise ValueError(
+            f"`mask` must be an array of 0s and 1s; received dtype {array.dtype}."
+        )
+    if array.shape == data.shape[1:]:
+        array = np.broadcast_to(array, data.shape)
+    if array.shape != data.shape:
+        raise ValueError(
+            "`mask` must have the shape of the data "
+            f"{data.shape} or of one example {data.shape[1:]}; received {array.shape}."
+        )
+    if not np.all((array == 0) | (array == 1)):
+        bad = array[(array != 0) & (array != 1)]
+        raise ValueError(
+            "`mask` must hold only 0 (left out) and 1 (scored); received "
+            f"{bad.size} other value(s), e.g. {bad.flat[0]!r}."
+        )
+    return np.ascontiguousarray(array, dtype=keras.config.floatx())
 
 
 def _check_threshold(threshold):

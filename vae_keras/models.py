@@ -297,6 +297,13 @@ def reconstruction_loss(x, x_decoded, likelihood="bernoulli", from_logits=False)
     >>> round(float(reconstruction_loss(x, logits, from_logits=True)[0]), 3)
     80.007
     """
+    return _sum_over_non_batch_axes(
+        _reconstruction_nll_per_dim(x, x_decoded, likelihood, from_logits)
+    )
+
+
+def _reconstruction_nll_per_dim(x, x_decoded, likelihood, from_logits):
+    """:func:`reconstruction_loss` before the sum: ``-log p(x_d | z)`` per data dimension."""
     _check_likelihood(likelihood)
     _check_from_logits(from_logits, likelihood, allow_none=False)
     x = ops.convert_to_tensor(x)
@@ -321,7 +328,7 @@ def reconstruction_loss(x, x_decoded, likelihood="bernoulli", from_logits=False)
         eps = keras.config.epsilon()
         p = ops.clip(x_decoded, eps, 1.0 - eps)
         per_dim = -(x * ops.log(p) + (1.0 - x) * ops.log(1.0 - p))
-    return _sum_over_non_batch_axes(per_dim)
+    return per_dim
 
 
 def continuous_bernoulli_mean(logits):
