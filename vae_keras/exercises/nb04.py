@@ -4,7 +4,9 @@ Each check computes the expected value itself, by a route independent of
 the worked solutions in :mod:`solutions.nb04`
 (quadrature of the KL's defining expectation, the matrix form of the
 Gaussian KL, ``logaddexp`` in float64), prints "correct" or "not yet", and
-returns a bool. ``None`` means "not answered yet".
+returns a bool. ``None`` means "not answered yet". Hints point to the idea
+(a section of the notebook, a property to use), never to the formula or
+the code, also after a wrong answer.
 
 Example:
 
@@ -31,7 +33,7 @@ from vae_keras.exercises._check import (
 KL_MU = np.array([0.8, -1.2, 0.3])
 KL_SIGMA = np.array([0.4, 1.5, 0.9])
 
-# Exercise 2: the direction seed 003 writes, KL(N(0, 1) || N(REVERSE_MU, REVERSE_SIGMA**2)).
+# Exercise 2: the direction Marchioro's notes write, KL(N(0, 1) || N(REVERSE_MU, REVERSE_SIGMA**2)).
 REVERSE_MU = -0.7
 REVERSE_SIGMA = 1.6
 
@@ -102,17 +104,18 @@ def check_kl(answer):
     expected = float(np.sum(_kl_to_standard_normal_by_quadrature(KL_MU, KL_SIGMA)))
     mu, var = KL_MU, KL_SIGMA**2
     mistakes = [
-        (0.5 * np.sum(var + mu - 1.0 - np.log(var)), "mu enters squared (seed 003 writes mu)"),
+        (0.5 * np.sum(var + mu - 1.0 - np.log(var)),
+         "the term with the mean is off (Marchioro's slip): redo E_q[z^2] in section 1"),
         (0.5 * np.sum(KL_SIGMA + mu**2 - 1.0 - np.log(KL_SIGMA)),
-         "KL_SIGMA holds standard deviations: the formula needs the variances sigma^2"),
+         "KL_SIGMA holds standard deviations, and the closed form is written with variances"),
         (np.sum(np.log(KL_SIGMA) + (1.0 + mu**2) / (2.0 * var) - 0.5),
          "that is KL(p || q), the reverse direction"),
-        (expected / len(mu), "sum over the latent dimensions, do not average"),
+        (expected / len(mu), "the KL of a factorised Gaussian adds over the dimensions"),
         (-0.5 * np.sum(1.0 + KL_SIGMA - mu**2 - np.exp(KL_SIGMA)),
-         "kl_divergence takes LOG-variances: pass log(sigma^2), not sigma"),
+         "kl_divergence takes log-variances, not standard deviations"),
     ]
     return report("Exercise 1 (KL to the prior)", answer, expected, rtol=1e-3, mistakes=mistakes,
-                  hint="per dimension 0.5 * (sigma^2 + mu^2 - 1 - log sigma^2), then sum")
+                  hint="use the closed form of section 1 one dimension at a time, with variances")
 
 
 def check_reverse_kl(answer):
@@ -137,10 +140,14 @@ def check_reverse_kl(answer):
     mistakes = [
         (float(_kl_to_standard_normal_by_quadrature(mu, sigma)),
          "that is KL(q || p), the direction of the ELBO; this exercise asks for KL(N(0, 1) || q)"),
-        (np.log(sigma) + (1.0 + mu) / (2.0 * sigma**2) - 0.5, "the mean enters squared"),
+        (np.log(sigma) + (1.0 + mu) / (2.0 * sigma**2) - 0.5,
+         "the term with the mean is off: expand the square in the exponent and take its "
+         "expectation under N(0, 1)"),
         (2.0 * np.log(sigma) + (1.0 + mu**2) / (2.0 * sigma**2) - 0.5,
-         "the log term is log sigma = 0.5 log sigma^2"),
-        (np.log(sigma) + (1.0 + mu**2) / (2.0 * sigma) - 0.5, "divide by the variance sigma^2"),
+         "the normalising constants are off: compare those of N(0, 1) and N(mu, sigma^2)"),
+        (np.log(sigma) + (1.0 + mu**2) / (2.0 * sigma) - 0.5,
+         "the quadratic term is off: look again at what divides the square in a Gaussian's "
+         "exponent"),
     ]
     return report("Exercise 2 (the reverse KL)", answer, expected, rtol=1e-3, mistakes=mistakes,
                   hint="the expectation is now under N(0, 1), and the log-ratio "
@@ -171,8 +178,8 @@ def check_effective_beta(answer):
                 (1.0 / expected, "that is 1 / beta: beta multiplies the KL once the reconstruction "
                                  "is the summed NLL")]
     return report("Exercise 3 (effective beta)", answer, expected, rtol=1e-4, mistakes=mistakes,
-                  hint="multiply the loss by the number of pixel values so that the "
-                       "reconstruction term becomes the summed NLL")
+                  hint="as in section 2: find the factor that turns the reconstruction term "
+                       "into the summed NLL, and read off the KL's weight after that rescaling")
 
 
 def check_decoder_variance(answer):
@@ -193,12 +200,14 @@ def check_decoder_variance(answer):
     # MSE + w KL = SSE / D + w KL = w * (SSE / (D w) + KL), and the -ELBO of a
     # Gaussian decoder with variance s2 is SSE / (2 s2) + KL + const.
     expected = VARIANCE_PIXELS * VARIANCE_KL_WEIGHT / 2.0
-    mistakes = [(2.0 * expected, "the Gaussian NLL is SSE / (2 sigma^2): mind the 2"),
+    mistakes = [(2.0 * expected, "off by a factor 2: check the factor in front of the squared "
+                                 "error in a Gaussian log-density"),
                 (VARIANCE_PIXELS / 2.0, "the KL weight w changes the answer too"),
                 (np.sqrt(expected),
                  "that is a standard deviation: the exercise asks for the variance")]
     return report("Exercise 4 (decoder variance)", answer, expected, rtol=1e-4, mistakes=mistakes,
-                  hint="divide the loss by the KL weight and match SSE / (2 sigma^2)")
+                  hint="rescale the loss until the KL has weight 1, then match its "
+                       "reconstruction term with the Gaussian NLL of variance sigma^2 (section 2)")
 
 
 def check_kl_function(kl_fn):
@@ -231,9 +240,10 @@ def check_kl_function(kl_fn):
     mistakes = [
         (2.0 * expected, "the factor 0.5 is missing"),
         (expected / mean.shape[1], "sum over the latent dimensions (axis=-1), do not average"),
-        (0.5 * np.sum(np.exp(log_var) + mean - 1.0 - log_var, axis=1), "the mean enters squared"),
+        (0.5 * np.sum(np.exp(log_var) + mean - 1.0 - log_var, axis=1),
+         "the term with the mean is off (Marchioro's slip): redo E_q[z^2] in section 1"),
         (0.5 * np.sum(np.exp(2.0 * log_var) + mean**2 - 1.0 - 2.0 * log_var, axis=1),
-         "z_log_var is a log-VARIANCE: the variance is exp(z_log_var)"),
+         "that reads z_log_var as a log-standard deviation; it is a log-variance"),
         (np.sum(0.5 * log_var + (1.0 + mean**2) / (2.0 * np.exp(log_var)) - 0.5, axis=1),
          "that is KL(N(0, I) || q), the reverse direction"),
     ]
@@ -242,7 +252,8 @@ def check_kl_function(kl_fn):
     if reason is not None and reason.startswith("expected"):
         return verdict(name, False, f"{reason}; {shape_hint}")
     return report(name, answer, expected, rtol=1e-5, atol=1e-5, mistakes=mistakes,
-                  hint="-0.5 * sum(1 + z_log_var - z_mean^2 - exp(z_log_var), axis=-1)")
+                  hint="the closed form of section 1, written with log-variances, one KL "
+                       "per row")
 
 
 def check_bernoulli_nll_from_logits(nll_fn):
@@ -283,15 +294,18 @@ def check_bernoulli_nll_from_logits(nll_fn):
     if reason is not None and reason.startswith("expected"):
         return verdict(name, False, f"{reason}; sum over every non-batch axis, one NLL per example")
     if reason == "the answer holds inf or nan":
-        return verdict(name, False, "your values hold inf or nan: log(sigmoid(l)) overflows for "
-                                    "large |l|; rewrite -log p in terms of softplus(l) - x * l")
+        return verdict(name, False, "your values hold inf or nan: in float32 the sigmoid rounds "
+                                    "to 0 or 1 for large |l|; write the NLL so that it never takes "
+                                    "the log of a rounded probability (section 2, logits)")
     p = np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-7, 1.0 - 1e-7)
     clipped = -(x * np.log(p) + (1.0 - x) * np.log(1.0 - p))
     mistakes = [(clipped.reshape(len(x), -1).sum(axis=1),
-                 "clipping the probabilities caps a confidently wrong pixel near 16 nats; "
-                 "the exact NLL there is about |logit|: use softplus(l) - x * l"),
+                 "clipping the probabilities caps a confidently wrong pixel near 16 nats, "
+                 "whatever its logit: work with the logits themselves"),
                 (expected / per_pixel[0].size, "sum over the pixels, do not average"),
                 ((np.logaddexp(0.0, logits) + x * logits).reshape(len(x), -1).sum(axis=1),
-                 "check the sign: -log sigmoid(l) = softplus(-l) = softplus(l) - l")]
+                 "a sign is off: check your answer on one pixel with a small logit against "
+                 "the definition")]
     return report(name, answer, expected, rtol=1e-5, atol=1e-4, mistakes=mistakes,
-                  hint="-log p(x | l) = softplus(l) - x * l per pixel, summed over the pixels")
+                  hint="express log sigmoid(l) and log(1 - sigmoid(l)) through a function of the "
+                       "logit that is stable for every l (section 2, logits)")
