@@ -40,6 +40,7 @@ from vae_keras.models import (
     kl_divergence,
     reconstruction_loss,
 )
+from vae_keras.quality import feature_classifier, frechet_distance, precision_recall
 from vae_keras.stats import compare_seeds, mean_se, paired_difference
 
 __version__ = "0.1.0"
@@ -67,7 +68,9 @@ __all__ = sorted([
     "continuous_bernoulli_mean",
     "elbo",
     "fast_mode",
+    "feature_classifier",
     "flatten",
+    "frechet_distance",
     "kl_divergence",
     "kl_per_dimension",
     "load_mnist",
@@ -75,6 +78,7 @@ __all__ = sorted([
     "mean_se",
     "one_hot",
     "paired_difference",
+    "precision_recall",
     "prior_mismatch",
     "reconstruction_loss",
     "value_and_grad",
