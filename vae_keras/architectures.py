@@ -296,3 +296,41 @@ def conv_decoder(output_shape=(28, 28, 1), latent_dim=2, filters=(64, 32), dense
                                         activation="relu", name=f"deconv_{i}")(hidden)
     x_decoded = layers.Conv2DTranspose(channels, 3, padding="same", name="output")(hidden)
     return _model(z_input, condition, _output_activation(x_decoded, activation), name)
+
+
+def mlp_prior(condition_shape, latent_dim, hidden_units=(64,), name="prior"):
+    """Builds a prior network ``c -> [p_mean, p_log_var]`` for a CVAE's learned ``p(z | c)``.
+
+    The condition is flattened, passed through ``Dense(units, relu)`` layers
+    (none with ``hidden_units=()``: the heads are then affine in ``c``, e.g.
+    one mean and variance per one-hot class) and two linear heads named
+    ``"p_mean"`` and ``"p_log_var"``, initialised to zero so that training
+    starts from ``p(z | c) = N(0, I)``.
+
+    Args:
+        condition_shape: Shape of one condition, e.g. ``(10,)``.
+        latent_dim: Positive int, the encoder's latent size.
+        hidden_units: Tuple of positive ints (may be empty).
+        name: Model name.
+
+    Returns:
+        A ``keras.Model`` for ``vae_keras.CVAE(..., prior=...)``.
+
+    Example:
+
+    >>> prior = mlp_prior((10,), latent_dim=2)
+    >>> [tuple(t.shape) for t in prior.outputs]
+    [(None, 2), (None, 2)]
+    >>> cvae = CVAE((784,), (10,), encoder, decoder, prior=prior)   # doctest: +SKIP
+    """
+    condition_shape = _as_shape(condition_shape, "condition_shape")
+    latent_dim = _check_latent_dim(latent_dim)
+    if hidden_units != () and hidden_units != []:
+        hidden_units = _check_units(hidden_units, "hidden_units")
+    condition = keras.Input(shape=condition_shape, name="condition")
+    hidden = layers.Flatten()(condition) if len(condition_shape) > 1 else condition
+    for i, units in enumerate(hidden_units):
+        hidden = layers.Dense(units, activation="relu", name=f"prior_dense_{i}")(hidden)
+    p_mean = layers.Dense(latent_dim, kernel_initializer="zeros", name="p_mean")(hidden)
+    p_log_var = layers.Dense(latent_dim, kernel_initializer="zeros", name="p_log_var")(hidden)
+    return keras.Model(condition, [p_mean, p_log_var], name=name)

@@ -233,7 +233,8 @@ def prior_mismatch(model, x, num_samples=2, num_prior=2000, seed=0, hole_ratio=0
 
     ``q(z) = (1/N) sum_n q(z | x_n)`` is where the encoder puts the codes of
     the ``N`` examples ``x``; ``p(z) = N(0, I)`` is where samples are drawn
-    from. The average rate splits exactly (Hoffman & Johnson, 2016)::
+    from (for a CVAE with a learned prior, ``p(z | c)`` of the one condition
+    that all examples share). The average rate splits exactly (Hoffman & Johnson, 2016)::
 
         rate = E_x KL(q(z | x) || p(z)) = I_q(x; z) + KL(q(z) || p(z)),
 
@@ -296,14 +297,17 @@ def prior_mismatch(model, x, num_samples=2, num_prior=2000, seed=0, hole_ratio=0
         raise ValueError(
             f"`x` must hold at least 2 examples to form a mixture; received {len(z_mean)}."
         )
+    p_mean, p_log_var = _prior_of(model, x, z_mean.shape[1])
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((num_samples,) + z_mean.shape)
     codes = (z_mean + np.exp(0.5 * z_log_var) * noise).reshape(-1, z_mean.shape[1])
-    prior_draws = rng.standard_normal((num_prior, z_mean.shape[1]))
-    log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var)
-    log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var)
-    rate = float(np.mean(np.sum(
-        0.5 * (np.exp(z_log_var) + np.square(z_mean) - 1.0 - z_log_var), axis=1)))
+    prior_draws = p_mean + np.exp(0.5 * p_log_var) * rng.standard_normal(
+        (num_prior, z_mean.shape[1]))
+    log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var, p_mean, p_log_var)
+    log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var, p_mean, p_log_var)
+    rate = float(np.mean(np.sum(0.5 * (
+        p_log_var - z_log_var + (np.exp(z_log_var) + np.square(z_mean - p_mean))
+        * np.exp(-p_log_var) - 1.0), axis=1)))
     kl_q_p = mean_se(log_q_over_p_codes)
     return PriorMismatch(
         rate=rate,
@@ -317,8 +321,26 @@ def prior_mismatch(model, x, num_samples=2, num_prior=2000, seed=0, hole_ratio=0
     )
 
 
-def _log_q_over_p(z, z_mean, z_log_var):
-    """``log q(z) - log N(z; 0, I)`` per row of ``z`` for the mixture of the posteriors."""
+def _prior_of(model, x, latent_dim):
+    """The prior's ``(mean, log_var)`` rows ``(latent_dim,)``: N(0, I), or a CVAE's p(z | c)."""
+    prior = getattr(model, "prior", None)
+    zeros = np.zeros(latent_dim)
+    if prior is None:
+        return zeros, zeros.copy()
+    condition = np.asarray(x[1])
+    if not np.all(condition == condition[:1]):
+        raise ValueError(
+            "With a learned prior p(z | c), q(z | c) is compared with p(z | c) for one "
+            "condition: pass the examples of one condition (every row of x[1] the same); "
+            f"received {len(np.unique(condition.reshape(len(condition), -1), axis=0))} "
+            "different conditions."
+        )
+    p_mean, p_log_var = model.prior_parameters(condition[:1])
+    return p_mean[0].astype(np.float64), p_log_var[0].astype(np.float64)
+
+
+def _log_q_over_p(z, z_mean, z_log_var, p_mean, p_log_var):
+    """``log q(z) - log N(z; p_mean, e^p_log_var)`` per row of ``z``, q the mixture of posteriors."""
     n, latent_dim = z_mean.shape
     # Rows per call so that a (rows, n, latent_dim) temporary stays ~ 16M numbers.
     rows = max(1, 2**24 // (n * latent_dim))
@@ -326,12 +348,16 @@ def _log_q_over_p(z, z_mean, z_log_var):
     log_var = ops.convert_to_tensor(z_log_var, "float32")
     inverse_var = ops.exp(-log_var)
     log_det = ops.sum(log_var, axis=-1)
+    prior_mean = ops.convert_to_tensor(p_mean, "float32")
+    prior_inverse_var = ops.exp(-ops.convert_to_tensor(p_log_var, "float32"))
+    prior_log_det = float(np.sum(p_log_var))
     out = []
     for start in range(0, len(z), rows):
         chunk = ops.convert_to_tensor(z[start:start + rows], "float32")
-        # log N(z; mu_n, var_n) - log N(z; 0, I): the log(2 pi) terms cancel.
+        # log N(z; mu_n, var_n) - log N(z; p_mean, p_var): the log(2 pi) terms cancel.
         squared = ops.sum(ops.square(chunk[:, None, :] - mean[None]) * inverse_var[None], axis=-1)
-        log_ratio = -0.5 * (squared + log_det[None] - ops.sum(ops.square(chunk), axis=-1)[:, None])
+        prior_squared = ops.sum(ops.square(chunk - prior_mean) * prior_inverse_var, axis=-1)
+        log_ratio = -0.5 * (squared + log_det[None] - prior_squared[:, None] - prior_log_det)
         out.append(ops.convert_to_numpy(ops.logsumexp(log_ratio, axis=1)))
     return np.concatenate(out).astype(np.float64) - math.log(n)
 
@@ -392,8 +418,8 @@ def _log_weights_model(model, samples_per_call, masked=False):
         cache = {}
     log_weights = cache.get((samples_per_call, masked))
     if log_weights is None or any(
-        getattr(log_weights, name) is not getattr(model, name)
-        for name in ("encoder", "decoder", "likelihood")
+        getattr(log_weights, name) is not getattr(model, name, None)
+        for name in ("encoder", "decoder", "likelihood", "prior")
     ):
         log_weights = cache[samples_per_call, masked] = _LogWeights(
             model, samples_per_call, masked)
@@ -415,6 +441,7 @@ class _LogWeights(keras.Model):
         self.encoder = model.encoder
         self.decoder = model.decoder
         self.likelihood = model.likelihood
+        self.prior = getattr(model, "prior", None)  # a CVAE's learned p(z | c), or None
         # The decoder the loss uses: the logits model when the VAE has one.
         object.__setattr__(self, "_head", getattr(model, "_logits_decoder", None) or model.decoder)
         object.__setattr__(self, "_from_logits", bool(getattr(model, "_loss_from_logits", False)))
@@ -453,11 +480,18 @@ class _LogWeights(keras.Model):
             per_dim = _reconstruction_nll_per_dim(ops.repeat(x, k, axis=0), head,
                                                   self.likelihood, self._from_logits)
             nll = _sum_over_non_batch_axes(per_dim * ops.repeat(mask, k, axis=0))
-        # log N(z; 0, I) - log N(z; z_mean, var): the log(2 pi) terms cancel, and
+        # log p(z) - log N(z; z_mean, var): the log(2 pi) terms cancel, and
         # (z - z_mean)^2 / var is epsilon^2, so no division by a tiny variance.
-        log_prior_over_posterior = -0.5 * ops.sum(
-            ops.square(z) - ops.square(epsilon) - z_log_var[:, None, :], axis=-1
-        )
+        if self.prior is None or c is None:  # p(z) = N(0, I)
+            log_prior_over_posterior = -0.5 * ops.sum(
+                ops.square(z) - ops.square(epsilon) - z_log_var[:, None, :], axis=-1
+            )
+        else:  # the learned p(z | c) = N(p_mean, exp(p_log_var))
+            p_mean, p_log_var = self.prior(c, training=False)
+            log_prior_over_posterior = -0.5 * ops.sum(
+                ops.square(z - p_mean[:, None, :]) * ops.exp(-p_log_var)[:, None, :]
+                + p_log_var[:, None, :] - ops.square(epsilon) - z_log_var[:, None, :], axis=-1
+            )
         return -ops.reshape(nll, (batch, k)) + log_prior_over_posterior
 
 

@@ -205,6 +205,19 @@ def _kl_per_dimension(z_mean, z_log_var):
     return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
 
 
+def _gaussian_kl_per_dimension(q_mean, q_log_var, p_mean, p_log_var):
+    """KL(N(q_mean, e^q_log_var) || N(p_mean, e^p_log_var)) per example and dimension.
+
+    ``0.5 * (p_log_var - q_log_var + (exp(q_log_var) + (q_mean - p_mean)**2)
+    / exp(p_log_var) - 1)``: the closed form between two diagonal Gaussians,
+    used with a learned conditional prior ``p(z | c)``; with ``p_mean = 0,
+    p_log_var = 0`` it is :func:`_kl_per_dimension`.
+    """
+    return 0.5 * (p_log_var - q_log_var
+                  + (ops.exp(q_log_var) + ops.square(q_mean - p_mean)) * ops.exp(-p_log_var)
+                  - 1.0)
+
+
 def kl_divergence(z_mean, z_log_var):
     """KL(N(z_mean, diag(exp(z_log_var))) || N(0, I)) per example, in nats.
 
@@ -665,6 +678,10 @@ class VariationalAutoencoder(keras.Model):
     def _decoder_inputs(self, z, inputs):
         return z
 
+    def _kl_dims(self, z_mean, z_log_var, inputs):
+        """KL(q(z | x) || p(z)) per example and latent dimension; p(z) = N(0, I)."""
+        return _kl_per_dimension(z_mean, z_log_var)
+
     def _loss_head(self, z, inputs):
         """The decoder's output as the loss wants it: logits or probabilities/means."""
         decoder = self._logits_decoder if self._logits_decoder is not None else self.decoder
@@ -674,7 +691,7 @@ class VariationalAutoencoder(keras.Model):
         z_mean, z_log_var = self._encode(inputs)
         z = self.sampling_layer([z_mean, z_log_var])
         head = self._loss_head(z, inputs)
-        kl_dims = _kl_per_dimension(z_mean, z_log_var)
+        kl_dims = self._kl_dims(z_mean, z_log_var, inputs)
         if not isinstance(kl_dims, keras.KerasTensor):  # no losses in symbolic calls
             reconstruction = ops.mean(reconstruction_loss(
                 self._data(inputs), head, self.likelihood, self._loss_from_logits))
@@ -824,7 +841,11 @@ class VariationalAutoencoder(keras.Model):
         return z
 
     def sample(self, n, seed=None, condition=None):
-        """Draws ``n`` codes ``z ~ N(0, I)`` and decodes them (one batched call).
+        """Draws ``n`` codes from the prior and decodes them (one batched call).
+
+        The prior is ``N(0, I)``, or for a CVAE with a learned prior
+        ``p(z | c)`` the Gaussian its prior network gives for each row of
+        ``condition``.
 
         Args:
             n: Positive int, the number of samples.
@@ -843,7 +864,11 @@ class VariationalAutoencoder(keras.Model):
         seed = _check_seed(seed)
         rng = np.random if seed is None else np.random.default_rng(seed)
         z = rng.standard_normal((n, self.latent_dim))
+        z = self._from_standard_normal(z, condition)
         return self.decode(z, condition=condition)
+
+    def _from_standard_normal(self, epsilon, condition):
+        return epsilon
 
     def get_config(self):
         config = super().get_config()
@@ -871,9 +896,13 @@ class VariationalAutoencoder(keras.Model):
 class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     """A conditional VAE: ``fit([x, c])`` models ``p(x | c)``.
 
-    The encoder sees ``[x, c]`` and the decoder ``[z, c]``; the prior stays
-    ``N(0, I)``. Usually built with :func:`CVAE`; taught in notebook 06. A
-    ``tf.data.Dataset`` yielding ``(x, c)`` pairs trains it too.
+    The encoder sees ``[x, c]`` and the decoder ``[z, c]``. The prior is
+    ``N(0, I)`` for every ``c`` (the simplification), or with ``prior`` a
+    network ``c -> [p_mean, p_log_var]`` giving a diagonal Gaussian
+    ``p(z | c)``, trained with the rest (Sohn et al., 2015's prior network);
+    the KL term is then the closed form between the two Gaussians. Usually
+    built with :func:`CVAE`; taught in notebook 06. A ``tf.data.Dataset``
+    yielding ``(x, c)`` pairs trains it too.
 
     Args:
         encoder: Model ``[x, c] -> [z_mean, z_log_var]``.
@@ -881,6 +910,8 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
         sampling_layer, beta, likelihood, input_shape, from_logits, free_bits:
             as in :class:`VariationalAutoencoder`.
         condition_shape: Shape of one condition ``c``, without the batch axis.
+        prior: None (``p(z | c) = N(0, I)``) or a Keras model
+            ``c -> [p_mean, p_log_var]``, each ``(batch, latent_dim)``.
 
     Call arguments:
         inputs: A list ``[x, c]``.
@@ -896,12 +927,56 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
 
     def __init__(self, encoder, decoder, sampling_layer=None, beta=1.0,
                  likelihood="bernoulli", input_shape=None, condition_shape=None,
-                 from_logits=None, free_bits=0.0, **kwargs):
+                 from_logits=None, free_bits=0.0, prior=None, **kwargs):
         super().__init__(encoder, decoder, sampling_layer, beta, likelihood,
                          input_shape, from_logits, free_bits, **kwargs)
         self.condition_shape = (
             None if condition_shape is None else _as_shape(condition_shape, "condition_shape")
         )
+        if prior is not None:
+            _check_part(prior, "prior")
+        self.prior = prior
+
+    def _kl_dims(self, z_mean, z_log_var, inputs):
+        if self.prior is None:
+            return _kl_per_dimension(z_mean, z_log_var)
+        p_mean, p_log_var = self.prior(self._split(inputs)[1])
+        return _gaussian_kl_per_dimension(z_mean, z_log_var, p_mean, p_log_var)
+
+    def prior_parameters(self, condition, batch_size=256):
+        """``p(z | c)``: ``(p_mean, p_log_var)`` as numpy arrays, one row per condition.
+
+        Args:
+            condition: Array ``(n,) + condition_shape``.
+            batch_size: Positive int, conditions per call.
+
+        Returns:
+            Two float arrays ``(n, latent_dim)``: zeros for the fixed prior
+            ``N(0, I)``, the prior network's outputs otherwise.
+
+        Example:
+
+        >>> p_mean, p_log_var = cvae.prior_parameters(one_hot(np.arange(10)))  # doctest: +SKIP
+        """
+        condition = check_data(condition, "condition")
+        if self.prior is None:
+            zeros = np.zeros((len(condition), self.latent_dim), dtype=keras.config.floatx())
+            return zeros, zeros.copy()
+        outputs = self.prior.predict(condition.astype(keras.config.floatx()),
+                                     batch_size=_check_positive_int(batch_size, "batch_size"),
+                                     verbose=0)
+        return tuple(np.asarray(part) for part in outputs)
+
+    def _from_standard_normal(self, epsilon, condition):
+        if self.prior is None or condition is None:
+            return epsilon
+        p_mean, p_log_var = self.prior_parameters(condition)
+        if len(p_mean) != len(epsilon):
+            raise ValueError(
+                f"`condition` must have one row per sample: {len(epsilon)} samples, "
+                f"received {len(p_mean)} rows."
+            )
+        return p_mean + np.exp(0.5 * p_log_var) * epsilon
 
     @staticmethod
     def _split(inputs):
@@ -952,7 +1027,16 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     def get_config(self):
         config = super().get_config()
         config["condition_shape"] = self.condition_shape
+        config["prior"] = (None if self.prior is None
+                           else keras.saving.serialize_keras_object(self.prior))
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("prior") is not None:
+            config["prior"] = keras.saving.deserialize_keras_object(config["prior"])
+        return super().from_config(config)
 
 
 def _symbolic_outputs(part, name, inputs):
@@ -980,6 +1064,21 @@ def _check_encoder_outputs(outputs):
             f"received {tuple(z_mean.shape)} and {tuple(z_log_var.shape)}."
         )
     return z_mean.shape[1]
+
+
+def _check_prior_outputs(outputs, latent_dim):
+    if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
+        count = len(outputs) if isinstance(outputs, (list, tuple)) else 1
+        raise ValueError(
+            "The prior must return exactly two tensors [p_mean, p_log_var]; "
+            f"it returned {count}."
+        )
+    shapes = [tuple(t.shape) for t in outputs]
+    if any(len(shape) != 2 or shape[1] != latent_dim for shape in shapes):
+        raise ValueError(
+            f"The prior's two outputs must both have shape (batch, {latent_dim}) (the "
+            f"encoder's latent size); received {shapes[0]} and {shapes[1]}."
+        )
 
 
 def _check_decoder_output(output, input_shape):
@@ -1054,7 +1153,8 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
 
 
 def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, beta=1.0,
-         *, likelihood="bernoulli", from_logits=None, free_bits=0.0, optimizer="adam"):
+         *, likelihood="bernoulli", from_logits=None, free_bits=0.0, prior=None,
+         optimizer="adam"):
     """Builds and compiles a conditional VAE; trains with ``fit([x, c])``.
 
     Args:
@@ -1065,6 +1165,10 @@ def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, be
         decoder: Keras model ``[z, c] -> x_decoded`` with shape ``input_shape``.
         sampling_layer, beta, likelihood, from_logits, free_bits, optimizer:
             as in :func:`VAE`.
+        prior: None for the fixed prior ``p(z | c) = N(0, I)``, or a Keras
+            model ``c -> [p_mean, p_log_var]`` (a learned diagonal Gaussian
+            ``p(z | c)``, trained with the encoder and decoder; e.g.
+            :func:`vae_keras.architectures.mlp_prior`).
 
     Returns:
         A compiled :class:`ConditionalVariationalAutoencoder`.
@@ -1085,10 +1189,13 @@ def CVAE(input_shape, condition_shape, encoder, decoder, sampling_layer=None, be
         _symbolic_outputs(decoder, "decoder", [keras.Input(shape=(z_mean_dim,)), condition]),
         input_shape,
     )
+    if prior is not None:
+        _check_part(prior, "prior")
+        _check_prior_outputs(_symbolic_outputs(prior, "prior", condition), z_mean_dim)
     model = ConditionalVariationalAutoencoder(
         encoder, decoder, sampling_layer, beta, likelihood, input_shape=input_shape,
         condition_shape=condition_shape, from_logits=from_logits, free_bits=free_bits,
-        name="cvae",
+        prior=prior, name="cvae",
     )
     model.compile(optimizer=optimizer)
     return model
