@@ -41,6 +41,7 @@ from vae_keras.models import (
     reconstruction_loss,
 )
 from vae_keras.quality import feature_classifier, frechet_distance, precision_recall
+from vae_keras.semi_supervised import SSVAE, SemiSupervisedBatches, SemiSupervisedVAE
 from vae_keras.stats import compare_seeds, mean_se, paired_difference
 
 __version__ = "0.1.0"
@@ -53,7 +54,10 @@ __all__ = sorted([
     "LIKELIHOODS",
     "N_TEST",
     "N_TRAIN",
+    "SSVAE",
     "Sampling",
+    "SemiSupervisedBatches",
+    "SemiSupervisedVAE",
     "TEST_SEED",
     "TRAIN_SEED",
     "VAE",
