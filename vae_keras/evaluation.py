@@ -297,17 +297,28 @@ def prior_mismatch(model, x, num_samples=2, num_prior=2000, seed=0, hole_ratio=0
         raise ValueError(
             f"`x` must hold at least 2 examples to form a mixture; received {len(z_mean)}."
         )
-    p_mean, p_log_var = _prior_of(model, x, z_mean.shape[1])
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((num_samples,) + z_mean.shape)
     codes = (z_mean + np.exp(0.5 * z_log_var) * noise).reshape(-1, z_mean.shape[1])
-    prior_draws = p_mean + np.exp(0.5 * p_log_var) * rng.standard_normal(
-        (num_prior, z_mean.shape[1]))
-    log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var, p_mean, p_log_var)
-    log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var, p_mean, p_log_var)
-    rate = float(np.mean(np.sum(0.5 * (
-        p_log_var - z_log_var + (np.exp(z_log_var) + np.square(z_mean - p_mean))
-        * np.exp(-p_log_var) - 1.0), axis=1)))
+    density = getattr(model, "prior", None)
+    if density is not None and hasattr(density, "log_prob"):  # a learned p(z), e.g. a mixture
+        prior_draws = density.draw(num_prior, rng)
+        log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var, density=density)
+        log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var, density=density)
+        # No closed form: the rate is E log q(z | x) - log p(z) over the same codes.
+        log_q_codes = -0.5 * np.sum(np.square(noise) + z_log_var + math.log(2 * math.pi), axis=-1)
+        log_p_codes = ops.convert_to_numpy(density.log_prob(
+            ops.convert_to_tensor(codes, "float32"))).astype(np.float64)
+        rate = float(np.mean(log_q_codes.reshape(-1) - log_p_codes))
+    else:
+        p_mean, p_log_var = _prior_of(model, x, z_mean.shape[1])
+        prior_draws = p_mean + np.exp(0.5 * p_log_var) * rng.standard_normal(
+            (num_prior, z_mean.shape[1]))
+        log_q_over_p_codes = _log_q_over_p(codes, z_mean, z_log_var, p_mean, p_log_var)
+        log_q_over_p = _log_q_over_p(prior_draws, z_mean, z_log_var, p_mean, p_log_var)
+        rate = float(np.mean(np.sum(0.5 * (
+            p_log_var - z_log_var + (np.exp(z_log_var) + np.square(z_mean - p_mean))
+            * np.exp(-p_log_var) - 1.0), axis=1)))
     kl_q_p = mean_se(log_q_over_p_codes)
     return PriorMismatch(
         rate=rate,
@@ -339,8 +350,16 @@ def _prior_of(model, x, latent_dim):
     return p_mean[0].astype(np.float64), p_log_var[0].astype(np.float64)
 
 
-def _log_q_over_p(z, z_mean, z_log_var, p_mean, p_log_var):
-    """``log q(z) - log N(z; p_mean, e^p_log_var)`` per row of ``z``, q the mixture of posteriors."""
+def _log_q_over_p(z, z_mean, z_log_var, p_mean=None, p_log_var=None, density=None):
+    """``log q(z) - log p(z)`` per row of ``z``, q the mixture of posteriors.
+
+    ``p`` is ``N(p_mean, e^p_log_var)``, or with ``density`` a learned prior's ``log_prob``.
+    """
+    if density is not None:
+        log_q = _log_q_over_p(z, z_mean, z_log_var, np.zeros(z.shape[1]), np.zeros(z.shape[1]))
+        log_q += -0.5 * np.sum(np.square(z) + math.log(2 * math.pi), axis=1)  # + log N(z; 0, I)
+        log_p = ops.convert_to_numpy(density.log_prob(ops.convert_to_tensor(z, "float32")))
+        return log_q - log_p.astype(np.float64)
     n, latent_dim = z_mean.shape
     # Rows per call so that a (rows, n, latent_dim) temporary stays ~ 16M numbers.
     rows = max(1, 2**24 // (n * latent_dim))
@@ -482,7 +501,12 @@ class _LogWeights(keras.Model):
             nll = _sum_over_non_batch_axes(per_dim * ops.repeat(mask, k, axis=0))
         # log p(z) - log N(z; z_mean, var): the log(2 pi) terms cancel, and
         # (z - z_mean)^2 / var is epsilon^2, so no division by a tiny variance.
-        if self.prior is None or c is None:  # p(z) = N(0, I)
+        if self.prior is not None and hasattr(self.prior, "log_prob"):  # a learned p(z)
+            log_posterior = -0.5 * ops.sum(ops.square(epsilon) + z_log_var[:, None, :]
+                                           + math.log(2.0 * math.pi), axis=-1)
+            log_prior_over_posterior = (
+                ops.reshape(self.prior.log_prob(z_rows), (batch, k)) - log_posterior)
+        elif self.prior is None or c is None:  # p(z) = N(0, I)
             log_prior_over_posterior = -0.5 * ops.sum(
                 ops.square(z) - ops.square(epsilon) - z_log_var[:, None, :], axis=-1
             )

@@ -40,6 +40,7 @@ from keras import ops
 LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian")
 _LOGIT_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
 _HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_TWO_PI = math.log(2.0 * math.pi)
 _LOG_TWO = math.log(2.0)
 # |logit| below this uses the Taylor series of the continuous Bernoulli's
 # log-normaliser: the direct formula is 0/0 at logit 0.
@@ -562,6 +563,11 @@ class VariationalAutoencoder(keras.Model):
             2016): the KL term of the *loss* is
             ``sum_i max(lambda, mean_batch KL_i)``. ``kl_loss`` in the
             history stays the true KL. 0 disables it.
+        prior: None for ``p(z) = N(0, I)`` (KL in closed form), or a learned
+            prior layer with ``log_prob(z)`` and ``draw(n, rng)`` such as
+            :class:`vae_keras.priors.MixturePrior`, trained with the model;
+            the KL term is then the one-sample Monte Carlo estimate
+            ``log q(z | x) - log p(z)`` (no free bits).
         **kwargs: Base model arguments (``name``, ``dtype``...).
 
     Call arguments:
@@ -582,7 +588,7 @@ class VariationalAutoencoder(keras.Model):
 
     def __init__(self, encoder, decoder, sampling_layer=None, beta=1.0,
                  likelihood="bernoulli", input_shape=None, from_logits=None,
-                 free_bits=0.0, **kwargs):
+                 free_bits=0.0, prior=None, **kwargs):
         super().__init__(**kwargs)
         _check_likelihood(likelihood)
         self.likelihood = likelihood
@@ -596,6 +602,7 @@ class VariationalAutoencoder(keras.Model):
             shape=(), initializer=keras.initializers.Constant(_check_beta(beta)),
             trainable=False, name="beta", dtype="float32",
         )
+        self.prior = _check_density_prior(prior, self.free_bits)
         self._resolve_output_head()
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
@@ -678,9 +685,17 @@ class VariationalAutoencoder(keras.Model):
     def _decoder_inputs(self, z, inputs):
         return z
 
-    def _kl_dims(self, z_mean, z_log_var, inputs):
-        """KL(q(z | x) || p(z)) per example and latent dimension; p(z) = N(0, I)."""
-        return _kl_per_dimension(z_mean, z_log_var)
+    def _kl_dims(self, z_mean, z_log_var, z, inputs):
+        """KL(q(z | x) || p(z)) per example and latent dimension (closed form, p(z) = N(0, I)).
+
+        With a learned density prior, ``(batch, 1)``: the one-sample estimate
+        ``log q(z | x) - log p(z)`` at the sampled ``z``.
+        """
+        if self.prior is None:
+            return _kl_per_dimension(z_mean, z_log_var)
+        log_q = -0.5 * ops.sum(ops.square(z - z_mean) * ops.exp(-z_log_var) + z_log_var
+                               + _LOG_TWO_PI, axis=-1)
+        return (log_q - self.prior.log_prob(z))[:, None]
 
     def _loss_head(self, z, inputs):
         """The decoder's output as the loss wants it: logits or probabilities/means."""
@@ -691,7 +706,7 @@ class VariationalAutoencoder(keras.Model):
         z_mean, z_log_var = self._encode(inputs)
         z = self.sampling_layer([z_mean, z_log_var])
         head = self._loss_head(z, inputs)
-        kl_dims = self._kl_dims(z_mean, z_log_var, inputs)
+        kl_dims = self._kl_dims(z_mean, z_log_var, z, inputs)
         if not isinstance(kl_dims, keras.KerasTensor):  # no losses in symbolic calls
             reconstruction = ops.mean(reconstruction_loss(
                 self._data(inputs), head, self.likelihood, self._loss_from_logits))
@@ -863,8 +878,12 @@ class VariationalAutoencoder(keras.Model):
         n = _check_positive_int(n, "n")
         seed = _check_seed(seed)
         rng = np.random if seed is None else np.random.default_rng(seed)
-        z = rng.standard_normal((n, self.latent_dim))
-        z = self._from_standard_normal(z, condition)
+        if self.prior is not None and hasattr(self.prior, "draw"):
+            z = self.prior.draw(n, np.random.default_rng(rng.randint(2**31 - 1))
+                                if rng is np.random else rng)
+        else:
+            z = rng.standard_normal((n, self.latent_dim))
+            z = self._from_standard_normal(z, condition)
         return self.decode(z, condition=condition)
 
     def _from_standard_normal(self, epsilon, condition):
@@ -881,6 +900,8 @@ class VariationalAutoencoder(keras.Model):
             "input_shape": self.data_shape,
             "from_logits": self.from_logits,
             "free_bits": self.free_bits,
+            "prior": (None if self.prior is None
+                      else keras.saving.serialize_keras_object(self.prior)),
         })
         return config
 
@@ -889,6 +910,8 @@ class VariationalAutoencoder(keras.Model):
         config = dict(config)
         for key in ("encoder", "decoder", "sampling_layer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
+        if isinstance(config.get("prior"), dict):
+            config["prior"] = keras.saving.deserialize_keras_object(config["prior"])
         return cls(**config)
 
 
@@ -929,7 +952,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
                  likelihood="bernoulli", input_shape=None, condition_shape=None,
                  from_logits=None, free_bits=0.0, prior=None, **kwargs):
         super().__init__(encoder, decoder, sampling_layer, beta, likelihood,
-                         input_shape, from_logits, free_bits, **kwargs)
+                         input_shape, from_logits, free_bits, prior=None, **kwargs)
         self.condition_shape = (
             None if condition_shape is None else _as_shape(condition_shape, "condition_shape")
         )
@@ -937,7 +960,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
             _check_part(prior, "prior")
         self.prior = prior
 
-    def _kl_dims(self, z_mean, z_log_var, inputs):
+    def _kl_dims(self, z_mean, z_log_var, z, inputs):
         if self.prior is None:
             return _kl_per_dimension(z_mean, z_log_var)
         p_mean, p_log_var = self.prior(self._split(inputs)[1])
@@ -1027,16 +1050,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoder):
     def get_config(self):
         config = super().get_config()
         config["condition_shape"] = self.condition_shape
-        config["prior"] = (None if self.prior is None
-                           else keras.saving.serialize_keras_object(self.prior))
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("prior") is not None:
-            config["prior"] = keras.saving.deserialize_keras_object(config["prior"])
-        return super().from_config(config)
 
 
 def _symbolic_outputs(part, name, inputs):
@@ -1064,6 +1078,24 @@ def _check_encoder_outputs(outputs):
             f"received {tuple(z_mean.shape)} and {tuple(z_log_var.shape)}."
         )
     return z_mean.shape[1]
+
+
+def _check_density_prior(prior, free_bits):
+    """A VAE's learned prior: None, or a layer with ``log_prob(z)`` and ``draw(n, rng)``."""
+    if prior is None:
+        return None
+    if not isinstance(prior, keras.layers.Layer) or not all(
+            callable(getattr(prior, name, None)) for name in ("log_prob", "draw")):
+        raise TypeError(
+            "`prior` must be a Keras layer with log_prob(z) and draw(n, rng), such as "
+            f"vae_keras.priors.MixturePrior; received {type(prior).__name__}."
+        )
+    if free_bits > 0:
+        raise ValueError(
+            "Free bits need the KL per latent dimension, which a learned prior does not "
+            f"give: use free_bits=0 with `prior`; received free_bits={free_bits!r}."
+        )
+    return prior
 
 
 def _check_prior_outputs(outputs, latent_dim):
@@ -1099,7 +1131,7 @@ def _check_part(part, name):
 
 
 def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
-        likelihood="bernoulli", from_logits=None, free_bits=0.0, optimizer="adam"):
+        likelihood="bernoulli", from_logits=None, free_bits=0.0, prior=None, optimizer="adam"):
     """Builds and compiles the lecture's VAE on Keras 3.
 
     Same signature as the lecture's ``VAE(input_shape, encoder, decoder,
@@ -1124,6 +1156,8 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
             logits) or False (probabilities, clipped in the loss).
         free_bits: Nats per latent dimension below which the KL is not
             penalised (0: off); see :class:`VariationalAutoencoder`.
+        prior: None (``N(0, I)``) or a learned prior layer, e.g.
+            :class:`vae_keras.priors.MixturePrior` (KL by Monte Carlo).
         optimizer: Anything ``Model.compile`` accepts.
 
     Returns:
@@ -1145,9 +1179,15 @@ def VAE(input_shape, encoder, decoder, sampling_layer=None, beta=1.0, *,
     _check_decoder_output(
         _symbolic_outputs(decoder, "decoder", keras.Input(shape=(z_mean_dim,))), input_shape
     )
+    _check_density_prior(prior, _check_non_negative_number(free_bits, "free_bits"))
+    if prior is not None and getattr(prior, "latent_dim", z_mean_dim) != z_mean_dim:
+        raise ValueError(
+            f"The prior's latent_dim must be the encoder's latent size {z_mean_dim}; "
+            f"received {prior.latent_dim}."
+        )
     model = VariationalAutoencoder(encoder, decoder, sampling_layer, beta, likelihood,
                                    input_shape=input_shape, from_logits=from_logits,
-                                   free_bits=free_bits, name="vae")
+                                   free_bits=free_bits, prior=prior, name="vae")
     model.compile(optimizer=optimizer)
     return model
 
